@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build, run and test Netscanner.
+# As root it installs with apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+# Build: a C compiler and the GL/X11 headers Fyne links against.
+# Tests: iproute2 and util-linux (namespaces, setpriv), iputils-ping and busybox
+# (the exec method and its captured outputs), xvfb and imagemagick (screenshots),
+# ieee-data (maker registry), fping/nmap/zmap (benchmark peers),
+# click/bubblewrap/apparmor (packaging and confinement).
+pkgs=(
+  gcc pkg-config libgl1-mesa-dev xorg-dev
+  iproute2 util-linux libcap2-bin iputils-ping busybox procps
+  xvfb xauth imagemagick ieee-data
+  fping nmap zmap time
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "deps: missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Go tools, pinned: staticcheck for `make lint`.
+gobin="$(go env GOPATH)/bin"
+if [ ! -x "$gobin/staticcheck" ] || ! "$gobin/staticcheck" -version 2>/dev/null | grep -q '(0.8.2)'; then
+  echo "deps: installing staticcheck"
+  go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
