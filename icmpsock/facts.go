@@ -19,4 +19,6 @@ type Facts struct {
 	PingPath   string // resolved ping binary; empty if none found
 	PingSetuid bool   // owned by root with the setuid bit
 	PingCapRaw bool   // carries cap_net_raw as a permitted file capability
+
+	Executable string // this program's own path, for setcap advice; may be empty
 }

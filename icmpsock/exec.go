@@ -1,0 +1,347 @@
+package icmpsock
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// pingCandidates are where FindPing looks before searching PATH.
+var pingCandidates = []string{"/bin/ping", "/usr/bin/ping"}
+
+const (
+	// execGrace is how long a ping may overrun its -W timeout (start-up,
+	// printing) before it is killed.
+	execGrace = 500 * time.Millisecond
+	// execOutputLimit caps what is kept of one ping's output; ping -c 1
+	// prints a few hundred bytes.
+	execOutputLimit = 64 << 10
+	// probeTarget is the only address OpenExec pings on its own.
+	probeTarget = "127.0.0.1"
+)
+
+// FindPing resolves the ping binary to use. A non-empty path must name it;
+// otherwise the first of /bin/ping, /usr/bin/ping and ping on PATH wins.
+// The result is an absolute path to a regular, executable file.
+func FindPing(path string) (string, error) {
+	if path != "" {
+		return checkPingFile(path)
+	}
+	for _, p := range pingCandidates {
+		if abs, err := checkPingFile(p); err == nil {
+			return abs, nil
+		}
+	}
+	p, err := exec.LookPath("ping")
+	if err != nil {
+		return "", fmt.Errorf("no ping program in %v or on PATH: %w", pingCandidates, err)
+	}
+	return checkPingFile(p)
+}
+
+// checkPingFile accepts path if it is (or links to) a regular file that
+// someone may execute.
+func checkPingFile(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", abs)
+	}
+	if fi.Mode().Perm()&0o111 == 0 {
+		return "", &fs.PathError{Op: "exec", Path: abs, Err: fs.ErrPermission}
+	}
+	return abs, nil
+}
+
+// execConn sends each echo request by running the system ping once.
+type execConn struct {
+	ping    string   // absolute path of the ping binary
+	wrap    []string // argv put before ping's; tests run it in a namespace with it
+	timeout time.Duration
+
+	slots   chan struct{} // one token per ping process running
+	replies chan Reply
+
+	ctx    context.Context // cancelled by Close, which kills every child
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // orders wg.Add in Send against Close
+	closed bool
+	wg     sync.WaitGroup // one per running ping
+}
+
+// OpenExec opens a Conn that runs the system ping binary, one process per
+// request and at most opts.Concurrency at once, each waiting opts.Timeout
+// (rounded up to whole seconds, as ping -W wants) for its answer.
+//
+// It first pings 127.0.0.1 once to prove that the binary may open its
+// socket here. A *MethodError explains a failure; it wraps ErrPingDenied
+// when ping said it lacks privilege, or the exec error (such as EPERM when
+// the capability bounding set forbids the binary's file capabilities).
+func OpenExec(opts Options) (Conn, error) {
+	c, err := openExec(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// openExec is OpenExec with an argv prefix for every ping it runs: tests
+// pass `ip netns exec NAME` so that the pings run inside a test network.
+func openExec(opts Options, wrap []string) (*execConn, error) {
+	opts = opts.withDefaults()
+	path, err := FindPing(opts.PingPath)
+	if err != nil {
+		return nil, &MethodError{Method: Exec, Reason: "no usable ping program: " + err.Error(), Err: err}
+	}
+	if err := probePing(wrap, path); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &execConn{
+		ping:    path,
+		wrap:    slices.Clone(wrap),
+		timeout: opts.Timeout,
+		slots:   make(chan struct{}, opts.Concurrency),
+		replies: make(chan Reply, opts.Concurrency),
+		ctx:     ctx,
+		cancel:  cancel,
+	}, nil
+}
+
+// probePing runs ping once against loopback and decides whether it works.
+// Exit status 0 (answered) or 1 (no answer) both prove the socket opened;
+// so does "Network is unreachable", which a namespace whose loopback is
+// down gives.
+func probePing(wrap []string, path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second+execGrace)
+	defer cancel()
+	addr := netip.MustParseAddr(probeTarget)
+	stdout, stderr, err := runPing(ctx, wrap, pingArgv(path, addr, time.Second))
+	lines, denied := ParsePingOutput(append(slices.Clip(stdout), stderr...))
+	if denied != nil {
+		// The error quotes the line in which ping says why.
+		return &MethodError{Method: Exec, Reason: denied.Error(), Err: denied}
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return &MethodError{Method: Exec, Reason: fmt.Sprintf("%s did not finish pinging %s within %v", path, probeTarget, time.Second+execGrace), Err: ctx.Err()}
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		return nil
+	}
+	for _, l := range lines {
+		if l.Kind == PingNoRoute {
+			return nil
+		}
+	}
+	reason := fmt.Sprintf("%s cannot ping: %v", path, err)
+	if line := firstLine(stderr, stdout); line != "" {
+		reason += ": " + line
+	}
+	return &MethodError{Method: Exec, Reason: reason, Err: err}
+}
+
+// firstLine returns the first non-blank line of the first output that has
+// one: what a user needs to see of a failed ping.
+func firstLine(outs ...[]byte) string {
+	for _, out := range outs {
+		for line := range bytes.Lines(out) {
+			if s := string(bytes.TrimSpace(line)); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// pingArgv builds the command line for one echo request. Every element is
+// either a constant or derived from a validated netip.Addr, and the
+// program is run directly, never through a shell.
+//
+// It sends one request (-c 1), prints numbers only (-n, which busybox
+// accepts and ignores) and waits whole seconds (-W). It passes no -4 or -6:
+// an address literal already fixes the family for iputils and busybox,
+// while older pings (Android's among them) reject those flags.
+func pingArgv(path string, dst netip.Addr, timeout time.Duration) []string {
+	secs := int((timeout + time.Second - 1) / time.Second)
+	return []string{path, "-n", "-c", "1", "-W", strconv.Itoa(max(secs, 1)), dst.String()}
+}
+
+// checkExecTarget rejects what must never reach ping's command line.
+func checkExecTarget(dst netip.Addr) error {
+	if !dst.IsValid() {
+		return errors.New("icmpsock: invalid destination address")
+	}
+	if z := dst.Zone(); z != "" && !validZone(z) {
+		return fmt.Errorf("icmpsock: refusing IPv6 zone %q: want 1-15 letters, digits, '_', '.' or '-'", z)
+	}
+	// netip.Addr.String starts with a digit or a colon, never with '-',
+	// so ping cannot take the address for an option; check all the same,
+	// since this is the line between typed data and an argv.
+	if s := dst.String(); s == "" || s[0] == '-' {
+		return fmt.Errorf("icmpsock: refusing destination %q", s)
+	}
+	return nil
+}
+
+// validZone accepts an interface name as Linux allows it: at most 15
+// bytes of a conservative alphabet.
+func validZone(z string) bool {
+	if len(z) == 0 || len(z) > 15 {
+		return false
+	}
+	for i := 0; i < len(z); i++ {
+		c := z[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// runPing runs argv (after the test prefix, if any) and returns what it
+// printed. The process gets a clean C-locale environment so that its
+// output is the English the parser reads, runs in its own process group,
+// and is killed with that group when ctx ends.
+func runPing(ctx context.Context, wrap, argv []string) (stdout, stderr []byte, err error) {
+	argv = append(slices.Clone(wrap), argv...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	path := os.Getenv("PATH")
+	if path == "" {
+		path = "/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	cmd.Env = []string{"LC_ALL=C", "PATH=" + path}
+	var out, errOut limitedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	// Its own process group, so that the kill reaches anything a wrapper
+	// may have forked, not just the direct child.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Do not wait forever on pipes some grandchild holds open.
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	return out.buf.Bytes(), errOut.buf.Bytes(), err
+}
+
+// limitedBuffer keeps the first execOutputLimit bytes written to it and
+// silently drops the rest, so that a misbehaving program cannot fill
+// memory.
+type limitedBuffer struct{ buf bytes.Buffer }
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := execOutputLimit - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// Method reports Exec.
+func (c *execConn) Method() Method { return Exec }
+
+// Replies delivers the answers parsed from ping's output.
+func (c *execConn) Replies() <-chan Reply { return c.replies }
+
+// Send starts one ping process for dst. It blocks while opts.Concurrency
+// processes already run, until one finishes or ctx ends.
+func (c *execConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
+	dst = dst.Unmap()
+	if err := checkExecTarget(dst); err != nil {
+		return err
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return fmt.Errorf("icmpsock exec: %w", net.ErrClosed)
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.slots
+		return fmt.Errorf("icmpsock exec: %w", net.ErrClosed)
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		defer func() { <-c.slots }()
+		c.run(dst, seq)
+	}()
+	return nil
+}
+
+// run pings dst once and delivers every answer ping printed. Lines that
+// prove nothing (BSD's lost requests) are dropped: silence is not an
+// answer.
+func (c *execConn) run(dst netip.Addr, seq uint16) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout+execGrace)
+	defer cancel()
+	stdout, stderr, _ := runPing(ctx, c.wrap, pingArgv(c.ping, dst, c.timeout))
+	// The exit status adds nothing the output does not say; a ping
+	// killed by Close or its deadline simply yields fewer lines.
+	lines, _ := ParsePingOutput(append(slices.Clip(stdout), stderr...))
+	for _, l := range lines {
+		r := Reply{Addr: dst, From: l.From, Seq: seq, Method: Exec}
+		switch l.Kind {
+		case PingEcho:
+			r.RTT, r.TTL, r.Reason = l.RTT, l.TTL, "echo-reply"
+		case PingUnreachable, PingTimeExceeded:
+			r.Err = &ICMPError{From: l.From, Type: l.Type, Code: l.Code, Text: l.Text}
+		case PingNoRoute:
+			r.Err = &SendError{Addr: dst, Err: &noRouteError{err: errors.New(l.Text)}}
+		default:
+			continue
+		}
+		select {
+		case c.replies <- r:
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+// Close kills every ping still running, waits for them to exit and closes
+// Replies.
+func (c *execConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	close(c.replies)
+	return nil
+}
+
+// noRouteError is the local kernel refusing to send to a destination. It
+// matches both ErrUnreachable and the cause with errors.Is.
+type noRouteError struct{ err error }
+
+func (e *noRouteError) Error() string   { return e.err.Error() }
+func (e *noRouteError) Unwrap() []error { return []error{e.err, ErrUnreachable} }

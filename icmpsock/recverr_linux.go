@@ -1,0 +1,91 @@
+package icmpsock
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Linux-specific socket options: the error queue of datagram ICMP sockets
+// and a forced receive buffer.
+
+// setRecvErr turns on IP_RECVERR (or IPV6_RECVERR): the kernel then queues
+// each ICMP error that quotes one of the socket's requests on its error
+// queue, where recvmsg(MSG_ERRQUEUE) finds it with the router's address.
+func setRecvErr(rc syscall.RawConn, v6 bool) error {
+	level, opt := unix.IPPROTO_IP, unix.IP_RECVERR
+	if v6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), level, opt, 1)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return os.NewSyscallError("setsockopt", serr)
+	}
+	return nil
+}
+
+// raiseRcvBuf asks for a receive buffer of size bytes: beyond the
+// net.core.rmem_max limit if we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN),
+// else up to it. Failure only means a smaller buffer, so it is ignored.
+func raiseRcvBuf(rc syscall.RawConn, size int) {
+	_ = rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+		}
+	})
+}
+
+// parseExtendedErr finds the IP_RECVERR (or IPV6_RECVERR) control message
+// in oob, as read with MSG_ERRQUEUE, and returns its struct
+// sock_extended_err and the offender: the address of the router or host
+// that sent the ICMP error (invalid when there is none).
+func parseExtendedErr(v6 bool, oob []byte) (ee unix.SockExtendedErr, offender netip.Addr, ok bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return ee, offender, false
+	}
+	level, typ := int32(unix.IPPROTO_IP), int32(unix.IP_RECVERR)
+	if v6 {
+		level, typ = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+	}
+	const eeLen = 16 // sizeof(struct sock_extended_err)
+	for _, m := range msgs {
+		if m.Header.Level != level || m.Header.Type != typ || len(m.Data) < eeLen {
+			continue
+		}
+		d := m.Data
+		ee = unix.SockExtendedErr{
+			Errno:  binary.NativeEndian.Uint32(d[0:4]),
+			Origin: d[4],
+			Type:   d[5],
+			Code:   d[6],
+			Pad:    d[7],
+			Info:   binary.NativeEndian.Uint32(d[8:12]),
+			Data:   binary.NativeEndian.Uint32(d[12:16]),
+		}
+		// SO_EE_OFFENDER: a sockaddr right after the struct.
+		sa := d[eeLen:]
+		if len(sa) >= 2 {
+			switch binary.NativeEndian.Uint16(sa[0:2]) {
+			case unix.AF_INET:
+				if len(sa) >= 8 {
+					offender = netip.AddrFrom4([4]byte(sa[4:8]))
+				}
+			case unix.AF_INET6:
+				if len(sa) >= 24 {
+					offender = netip.AddrFrom16([16]byte(sa[8:24]))
+				}
+			}
+		}
+		return ee, offender, true
+	}
+	return ee, offender, false
+}
