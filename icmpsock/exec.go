@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -235,10 +234,7 @@ func runPing(ctx context.Context, wrap, argv []string) (stdout, stderr []byte, e
 	cmd.Env = []string{"LC_ALL=C", "PATH=" + path}
 	var out, errOut limitedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	// Its own process group, so that the kill reaches anything a wrapper
-	// may have forked, not just the direct child.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	killGroupOnCancel(cmd)
 	// Do not wait forever on pipes some grandchild holds open.
 	cmd.WaitDelay = time.Second
 	err = cmd.Run()
@@ -264,7 +260,8 @@ func (c *execConn) Method() Method { return Exec }
 func (c *execConn) Replies() <-chan Reply { return c.replies }
 
 // Send starts one ping process for dst. It blocks while opts.Concurrency
-// processes already run, until one finishes or ctx ends.
+// processes already run, until one finishes or ctx ends. Replies name an
+// IPv4-mapped dst by its IPv4 form.
 func (c *execConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	dst = dst.Unmap()
 	if err := checkExecTarget(dst); err != nil {
@@ -309,7 +306,8 @@ func (c *execConn) run(dst netip.Addr, seq uint16) {
 		case PingEcho:
 			r.RTT, r.TTL, r.Reason = l.RTT, l.TTL, "echo-reply"
 		case PingUnreachable, PingTimeExceeded:
-			r.Err = &ICMPError{From: l.From, Type: l.Type, Code: l.Code, Text: l.Text}
+			v6 := l.From.Is6() && !l.From.Is4In6()
+			r.Err = &ICMPError{From: l.From, Type: l.Type, Code: l.Code, Text: icmpErrorText(v6, l.Type, l.Code)}
 		case PingNoRoute:
 			r.Err = &SendError{Addr: dst, Err: &noRouteError{err: errors.New(l.Text)}}
 		default:

@@ -1,3 +1,5 @@
+//go:build linux
+
 package icmpsock
 
 import (
@@ -176,8 +178,8 @@ func TestExecRouted(t *testing.T) {
 	if r := rs[0]; !errors.Is(r.Err, ErrUnreachable) || !errors.As(r.Err, &ie) ||
 		r.From != netip.MustParseAddr("198.18.0.2") || r.Seq != 103 || r.Reason != "" {
 		t.Errorf("unreachable %s: reply %+v (err %v), want ErrUnreachable from the router", unr, r, r.Err)
-	} else if ie.Type != 3 || ie.Code != 1 {
-		t.Errorf("ICMP error %+v, want type 3 code 1", ie)
+	} else if ie.Type != 3 || ie.Code != 1 || ie.Text != "host unreachable" {
+		t.Errorf("ICMP error %+v, want host unreachable (type 3 code 1)", ie)
 	}
 
 	// A zone full of shell syntax is refused before any process starts.

@@ -352,8 +352,8 @@ type icmpPhrase struct {
 }
 
 // The phrases of iputils (pr_icmph, print_icmp) and of BSD ping and ping6,
-// per address family of the sender. The first phrase for a type and code
-// is the one icmpText uses to name it.
+// per address family of the sender. Longer phrases come before their
+// prefixes, since the lookup takes the first prefix that matches.
 var (
 	icmpPhrases4 = []icmpPhrase{
 		{"destination net unreachable for type of service", 3, 11},
@@ -435,21 +435,6 @@ func lookupICMPText(from netip.Addr, text string) (typ, code int, kind PingKind,
 		return p.typ, code, kind, true
 	}
 	return 0, 0, 0, false
-}
-
-// icmpText names an ICMP unreachable or time exceeded error in the words
-// ping uses, or gives its numbers when it has no name.
-func icmpText(v6 bool, typ, code int) string {
-	phrases := icmpPhrases4
-	if v6 {
-		phrases = icmpPhrases6
-	}
-	for _, p := range phrases {
-		if p.typ == typ && p.code == code {
-			return p.text
-		}
-	}
-	return fmt.Sprintf("icmp type %d code %d", typ, code)
 }
 
 // trimText drops the spaces and the final period (Windows) around an

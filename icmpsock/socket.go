@@ -228,6 +228,16 @@ func (f *family) configure() error {
 // Method reports Dgram or Raw.
 func (c *sockConn) Method() Method { return c.method }
 
+// IPv6 reports whether the Conn can reach IPv6 hosts: nil if it can, else
+// an error wrapping ErrNoIPv6 and the reason the IPv6 socket failed to open.
+// The selector finds it with a type assertion to interface{ IPv6() error }.
+func (c *sockConn) IPv6() error {
+	if c.v6 != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrNoIPv6, c.noV6)
+}
+
 // Replies delivers echo replies and ICMP errors for our requests.
 func (c *sockConn) Replies() <-chan Reply { return c.replies }
 
@@ -250,7 +260,7 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	case dst.Is4():
 		f = c.v4
 	case c.v6 == nil:
-		return &SendError{Addr: dst, Err: fmt.Errorf("%w: %w", ErrNoIPv6, c.noV6)}
+		return &SendError{Addr: dst, Err: c.IPv6()}
 	default:
 		f = c.v6
 		c.rememberZone(dst.Zone())

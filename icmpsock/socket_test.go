@@ -7,6 +7,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -44,13 +47,15 @@ func openIn(t testing.TB, ns *testnet.NS, open func() (Conn, error)) Conn {
 
 // routedForSockets builds the routed test network and lets every group
 // open datagram ICMP sockets in the scanner's namespace.
+//
+// Mind the router's budget of unreachable answers: Linux sends them for an
+// unreachable route from ip_error, which allows each source address a burst
+// of 5 and then one a second (net.ipv4.route.error_burst and error_cost,
+// which are not per namespace). So each test sends at most 5 probes to
+// Unreachable addresses.
 func routedForSockets(t *testing.T) *testnet.Routed {
 	n := testnet.NewRouted(t)
 	n.Scanner.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
-	// The router answers unreachable addresses with ICMP errors, which the
-	// kernel rate-limits by type mask and a global token bucket as well
-	// as per destination; the concurrent test needs them all.
-	n.Router.Sysctl("net.ipv4.icmp_ratemask", "0")
 	return n
 }
 
@@ -73,11 +78,14 @@ func TestSocketMethods(t *testing.T) {
 	n.Scanner.Run("ip", "route", "add", "unreachable", "198.18.200.0/24")
 	router := netip.MustParseAddr("198.18.0.2")
 
-	for _, sm := range socketMethods() {
+	for i, sm := range socketMethods() {
 		t.Run(string(sm.m), func(t *testing.T) {
 			c := openIn(t, n.Scanner, sm.open)
 			if c.Method() != sm.m {
 				t.Errorf("Method() = %s", c.Method())
+			}
+			if v6, ok := c.(interface{ IPv6() error }); !ok || v6.IPv6() != nil {
+				t.Errorf("no IPv6 in a namespace that has it: %T", c)
 			}
 			p := NewPinger(c)
 
@@ -110,7 +118,8 @@ func TestSocketMethods(t *testing.T) {
 			})
 
 			t.Run("unreachable", func(t *testing.T) {
-				for _, a := range n.Unreachable {
+				// One address per method, within the router's budget.
+				for _, a := range n.Unreachable[i : i+1] {
 					r := ping(t, p, a, time.Second)
 					var ie *ICMPError
 					if !errors.Is(r.Err, ErrUnreachable) || !errors.As(r.Err, &ie) {
@@ -161,12 +170,12 @@ func TestSocketMethods(t *testing.T) {
 	}
 }
 
-// TestConcurrentPings runs 300 Pings at once over one Conn to live, dead
-// and unreachable hosts, and checks that each gets its own answer.
+// TestConcurrentPings runs 300 Pings at once over one Conn to live and
+// dead hosts, and one unreachable, and checks that each gets its own answer.
 func TestConcurrentPings(t *testing.T) {
 	n := routedForSockets(t)
 	var targets []netip.Addr
-	for _, list := range [][]netip.Addr{n.Live, n.Dead, n.Unreachable, n.LiveV6, n.DeadV6} {
+	for _, list := range [][]netip.Addr{n.Live, n.Dead, n.LiveV6, n.DeadV6} {
 		targets = append(targets, list...)
 	}
 	kind := map[netip.Addr]string{}
@@ -177,12 +186,15 @@ func TestConcurrentPings(t *testing.T) {
 		kind[a] = "unreachable"
 	}
 
-	for _, sm := range socketMethods() {
+	for m, sm := range socketMethods() {
 		t.Run(string(sm.m), func(t *testing.T) {
 			p := NewPinger(openIn(t, n.Scanner, sm.open))
 			var wg sync.WaitGroup
 			for i := range 300 {
 				a := targets[i%len(targets)]
+				if i == 150 {
+					a = n.Unreachable[m]
+				}
 				wg.Go(func() {
 					r := ping(t, p, a, 800*time.Millisecond)
 					switch kind[a] {
@@ -212,18 +224,21 @@ func TestConcurrentPings(t *testing.T) {
 func TestCrossTalk(t *testing.T) {
 	n := routedForSockets(t)
 	targets := append(append([]netip.Addr{}, n.Live...), n.LiveV6...)
-	targets = append(targets, n.Unreachable...)
 	methods := []socketMethod{
 		{Dgram, func() (Conn, error) { return OpenDgram(Options{}) }},
 		{Raw, func() (Conn, error) { return openSock(Raw, 0x4242) }},
 	}
 	const probes = 40
-	for _, sm := range methods {
+	for m, sm := range methods {
 		t.Run(string(sm.m), func(t *testing.T) {
 			a, b := openIn(t, n.Scanner, sm.open), openIn(t, n.Scanner, sm.open)
 			sentTo := map[uint16]netip.Addr{}
 			for i := range probes {
 				dst := targets[i%len(targets)]
+				if i == probes/2 {
+					// Each Conn's ICMP errors must stay its own as well.
+					dst = n.Unreachable[m]
+				}
 				sentTo[uint16(1+i)], sentTo[uint16(1001+i)] = dst, dst
 				if err := a.Send(context.Background(), dst, uint16(1+i)); err != nil {
 					t.Fatal(err)
@@ -333,6 +348,9 @@ func TestDgramDenied(t *testing.T) {
 // so the Conn is built by hand.)
 func TestNoIPv6(t *testing.T) {
 	c := &sockConn{method: Dgram, noV6: syscall.EAFNOSUPPORT, done: make(chan struct{})}
+	if err := c.IPv6(); !errors.Is(err, ErrNoIPv6) || !errors.Is(err, syscall.EAFNOSUPPORT) {
+		t.Errorf("IPv6() = %v", err)
+	}
 	err := c.Send(context.Background(), netip.MustParseAddr("2001:db8::1"), 1)
 	var se *SendError
 	if !errors.As(err, &se) || !errors.Is(err, ErrNoIPv6) || !errors.Is(err, syscall.EAFNOSUPPORT) {
@@ -346,4 +364,137 @@ func TestNoIPv6(t *testing.T) {
 	if ipv6Absent(syscall.EACCES) || ipv6Absent(syscall.EMFILE) {
 		t.Error("a permission or resource error is taken for missing IPv6")
 	}
+}
+
+// TestStaleSendError covers a trap of IP_RECVERR: every ICMP error also
+// sets the socket's pending error, and the next sendto fails with it, to
+// whatever destination, without sending. Send must not report that as a
+// refusal of its own destination. The Conn here runs no reader, so the
+// pending error stays for the next Send to meet.
+func TestStaleSendError(t *testing.T) {
+	n := routedForSockets(t)
+	c := &sockConn{method: Dgram, start: time.Now(), replies: make(chan Reply, replyBuffer), done: make(chan struct{})}
+	var err error
+	n.Scanner.Do(func() { c.v4, err = openFamily(false, false, testIdentity()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	live := n.Live[0]
+	waitForError := func() {
+		// The error arrives in well under a millisecond; allow plenty.
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The premise: a bare sendto to a live host fails with the pending
+	// error of an earlier probe.
+	if err := c.Send(ctx, n.Unreachable[0], 1); err != nil {
+		t.Fatal(err)
+	}
+	waitForError()
+	req, err := marshalEcho(false, c.v4.me, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.v4.pc.WriteTo(req, &net.UDPAddr{IP: live.AsSlice()}); !errors.Is(err, syscall.EHOSTUNREACH) {
+		t.Fatalf("premise: sendto after an ICMP error: %v, want the stale EHOSTUNREACH", err)
+	}
+
+	// The fix: Send retries and the probe goes out.
+	if err := c.Send(ctx, n.Unreachable[1], 3); err != nil {
+		t.Fatal(err)
+	}
+	waitForError()
+	if err := c.Send(ctx, live, 4); err != nil {
+		t.Fatalf("Send to a live host after an ICMP error: %v", err)
+	}
+
+	// Both errors wait in the error queue, and the echo reply arrives.
+	c.readers.Add(1)
+	go c.read(c.v4)
+	want := map[uint16]netip.Addr{1: n.Unreachable[0], 3: n.Unreachable[1], 4: live}
+	timeout := time.After(2 * time.Second)
+	for len(want) > 0 {
+		select {
+		case r := <-c.Replies():
+			if want[r.Seq] != r.Addr || (r.Seq == 4) != (r.Err == nil) {
+				t.Errorf("unexpected %+v", r)
+			}
+			delete(want, r.Seq)
+		case <-timeout:
+			t.Fatalf("missing answers for %v", want)
+		}
+	}
+}
+
+// TestUnprivileged runs TestUnprivilegedHelper in a copy of this test
+// binary as nobody inside the scanner's namespace: the datagram method must
+// work there without any privilege, and the raw one must fail with EPERM.
+func TestUnprivileged(t *testing.T) {
+	n := routedForSockets(t)
+	bin := worldExecutableCopy(t)
+	cmd := n.Scanner.Command(testnet.Nobody, bin, "-test.run=^TestUnprivilegedHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "ICMPSOCK_HELPER_ADDRS="+n.Live[0].String()+","+n.LiveV6[0].String())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestUnprivilegedHelper") {
+		t.Fatalf("helper as nobody: %v\n%s", err, out)
+	}
+}
+
+// TestUnprivilegedHelper is the part of TestUnprivileged that runs as
+// nobody. Run directly, it has nothing to do.
+func TestUnprivilegedHelper(t *testing.T) {
+	addrs := os.Getenv("ICMPSOCK_HELPER_ADDRS")
+	if addrs == "" {
+		t.Skip("run by TestUnprivileged")
+	}
+	if os.Geteuid() == 0 {
+		t.Fatal("the helper runs as root")
+	}
+	if c, err := OpenRaw(Options{}); !errors.Is(err, syscall.EPERM) {
+		if err == nil {
+			c.Close()
+		}
+		t.Errorf("OpenRaw as uid %d: %v, want EPERM", os.Geteuid(), err)
+	}
+	c, err := OpenDgram(Options{})
+	if err != nil {
+		t.Fatalf("OpenDgram as uid %d: %v", os.Geteuid(), err)
+	}
+	p := NewPinger(c)
+	defer p.Close()
+	for _, s := range strings.Split(addrs, ",") {
+		a := netip.MustParseAddr(s)
+		if r := ping(t, p, a, time.Second); r.Err != nil || r.From != a {
+			t.Errorf("%s: %+v", a, r)
+		}
+	}
+}
+
+// worldExecutableCopy copies the running test binary where nobody can
+// execute it.
+func worldExecutableCopy(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "icmpsock-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "icmpsock.test")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }

@@ -72,8 +72,6 @@ func (c *tcpConn) Replies() <-chan Reply { return c.replies }
 // tcpProbe is one Send: connects to every port of one address, of which
 // the first definitive answer wins.
 type tcpProbe struct {
-	dst    netip.Addr
-	seq    uint16
 	ctx    context.Context // cancelled by the winner, or by Close
 	cancel context.CancelFunc
 	won    atomic.Bool
@@ -91,14 +89,14 @@ func (p *tcpProbe) release() {
 // are on the wire (or one has already answered), blocking while the pool
 // of opts.Concurrency connects is full. If ctx ends first, the connects
 // already started are cancelled and ctx's error returned: nothing was
-// sent.
+// sent. Replies name an IPv4-mapped dst by its IPv4 form.
 func (c *tcpConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	dst = dst.Unmap()
 	if err := checkTCPTarget(dst); err != nil {
 		return err
 	}
 	pctx, pcancel := context.WithCancel(c.ctx)
-	p := &tcpProbe{dst: dst, seq: seq, ctx: pctx, cancel: pcancel}
+	p := &tcpProbe{ctx: pctx, cancel: pcancel}
 	p.refs.Store(1)
 	defer p.release()
 

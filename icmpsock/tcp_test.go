@@ -1,3 +1,5 @@
+//go:build linux
+
 package icmpsock
 
 import (
@@ -14,22 +16,25 @@ import (
 	"netscanner/internal/testnet"
 )
 
-// nsSocket creates the probe sockets inside the named namespace. A socket
-// belongs to the namespace of the thread that created it, for life, so
-// the connects that follow may run on any thread.
-func nsSocket(name string) func(int) (int, error) {
-	return func(family int) (fd int, err error) {
+// nsDial connects from inside the named namespace. Only the socket is
+// created there (a socket belongs to the namespace of the thread that
+// created it, for life); the connect and the wait may run on any thread.
+func nsDial(name string) func(context.Context, netip.Addr, uint16) (*ICMPError, error) {
+	socket := func(family int) (fd int, err error) {
 		if e := testnet.Do(name, func() { fd, err = streamSocket(family) }); e != nil {
 			return -1, e
 		}
 		return fd, err
+	}
+	return func(ctx context.Context, dst netip.Addr, port uint16) (*ICMPError, error) {
+		return socketDial(ctx, socket, dst, port)
 	}
 }
 
 func TestTCPRouted(t *testing.T) {
 	n := testnet.NewRouted(t)
 	// Both ports reset on a live host: one reply each all the same.
-	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{80, 443}}, nsSocket(n.Scanner.Name))
+	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{80, 443}}, nsDial(n.Scanner.Name))
 	defer c.Close()
 	if c.Method() != TCP {
 		t.Errorf("Method() = %v", c.Method())
@@ -66,7 +71,7 @@ func TestTCPRouted(t *testing.T) {
 		t.Fatalf("unreachable %s: reply %+v, want an ICMP error matching ErrUnreachable", unr, r)
 	}
 	router := netip.MustParseAddr("198.18.0.2")
-	if ie.From != router || r.From != router || ie.Type != 3 || ie.Code != 1 || ie.Text != "destination host unreachable" {
+	if ie.From != router || r.From != router || ie.Type != 3 || ie.Code != 1 || ie.Text != "host unreachable" {
 		t.Errorf("ICMP error %+v (reply from %s), want host unreachable (3/1) from %s", ie, r.From, router)
 	}
 }
@@ -91,7 +96,7 @@ func TestTCPOpen(t *testing.T) {
 			ln.Close()
 		}
 	}()
-	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{8080}}, nsSocket(n.Scanner.Name))
+	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{8080}}, nsDial(n.Scanner.Name))
 	defer c.Close()
 	for _, a := range []netip.Addr{n.Live[0], n.LiveV6[0]} {
 		if err := c.Send(context.Background(), a, 5); err != nil {
@@ -127,7 +132,7 @@ func listenAny(a netip.Addr, port uint16) (net.Listener, error) {
 // TestTCPNoRoute: a namespace without routes refuses the connect at once.
 func TestTCPNoRoute(t *testing.T) {
 	ns := testnet.NewNS(t, "tcpnoroute")
-	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{80}}, nsSocket(ns.Name))
+	c := openTCP(Options{Timeout: time.Second, TCPPorts: []uint16{80}}, nsDial(ns.Name))
 	defer c.Close()
 	dst := netip.MustParseAddr("198.18.0.9")
 	if err := c.Send(context.Background(), dst, 1); err != nil {
@@ -145,7 +150,7 @@ func TestTCPNoRoute(t *testing.T) {
 // wait out a long timeout.
 func TestTCPPoolAndClose(t *testing.T) {
 	n := testnet.NewRouted(t)
-	c := openTCP(Options{Timeout: time.Minute, Concurrency: 1, TCPPorts: []uint16{80, 443}}, nsSocket(n.Scanner.Name))
+	c := openTCP(Options{Timeout: time.Minute, Concurrency: 1, TCPPorts: []uint16{80, 443}}, nsDial(n.Scanner.Name))
 
 	// The first port of the dead host takes the only slot and keeps it;
 	// the second cannot start.
@@ -174,7 +179,7 @@ func TestTCPPoolAndClose(t *testing.T) {
 }
 
 func TestTCPBadTarget(t *testing.T) {
-	c := openTCP(Options{}, streamSocket)
+	c := openTCP(Options{}, systemDial)
 	defer c.Close()
 	if err := c.Send(context.Background(), netip.Addr{}, 1); err == nil {
 		t.Error("the zero Addr was accepted")
