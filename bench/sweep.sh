@@ -331,10 +331,12 @@ sweep() {
 			-r "$rate" -P 2 -c 2 -q -o - "$prefix"
 	fi
 	if [[ -n $NS_BIN && " $TOOLS " == *" netscanner "* ]]; then
-		local args=(scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 "$prefix")
-		each "netscanner (root)" json "$NS_BIN" "${args[@]}"
+		local args=(scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1)
+		# Root gets the raw socket it is entitled to; nobody finds the
+		# ping sockets the scenario opened (auto picks dgram).
+		each "netscanner (root)" json "$NS_BIN" "${args[@]}" --method raw "$prefix"
 		each "netscanner (nobody)" json \
-			setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NS_BIN" "${args[@]}"
+			setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NS_BIN" "${args[@]}" "$prefix"
 	fi
 }
 

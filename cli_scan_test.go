@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"netscanner/icmpsock"
+	"netscanner/internal/testnet"
+)
+
+// noOpen is an openConn that fails the test: bad input must be refused
+// before any Conn exists, so before any packet.
+func noOpen(t *testing.T) openConn {
+	return func(context.Context, icmpsock.Options) (icmpsock.Conn, *icmpsock.Report, error) {
+		t.Error("a Conn was opened for bad input")
+		return nil, nil, context.Canceled
+	}
+}
+
+// TestScanBadUsage checks that bad flags and bad targets are refused with
+// exit 2 and one line on stderr, before a Conn is opened. None of the
+// targets is a host name, so nothing reaches a resolver either.
+func TestScanBadUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the message
+	}{
+		{[]string{"--timeout", "0s", "198.18.1.1"}, "--timeout 0s"},
+		{[]string{"--timeout", "-1s", "198.18.1.1"}, "--timeout -1s"},
+		{[]string{"--timeout", "61s", "198.18.1.1"}, "at most 1m0s"},
+		{[]string{"--timeout", "5", "198.18.1.1"}, "invalid value"},
+		{[]string{"--retries", "-1", "198.18.1.1"}, "--retries -1: want 0 to 10"},
+		{[]string{"--retries", "11", "198.18.1.1"}, "--retries 11"},
+		{[]string{"--retries", "1.5", "198.18.1.1"}, "invalid value"},
+		{[]string{"--retry-interval", "0s", "198.18.1.1"}, "--retry-interval 0s"},
+		{[]string{"--retry-interval", "2m", "198.18.1.1"}, "--retry-interval 2m0s"},
+		{[]string{"--rate", "0", "198.18.1.1"}, "--rate 0"},
+		{[]string{"--rate", "-5", "198.18.1.1"}, "--rate -5"},
+		{[]string{"--rate", "NaN", "198.18.1.1"}, "--rate NaN"},
+		{[]string{"--rate", "+Inf", "198.18.1.1"}, "--rate +Inf"},
+		{[]string{"--rate", "fast", "198.18.1.1"}, "invalid value"},
+		{[]string{"--rate", "200000", "198.18.1.1"}, "--i-know-rate"},
+		{[]string{"--rate", "2000000", "--i-know-rate", "198.18.1.1"}, "at most 1000000"},
+		{[]string{"--method", "carrier-pigeon", "198.18.1.1"}, "unknown method"},
+		{[]string{"--method", "", "198.18.1.1"}, "unknown method"},
+		{[]string{"--max-hosts", "0", "198.18.1.1"}, "--max-hosts 0"},
+		{[]string{"--max-hosts", "20000000", "198.18.1.1"}, "--max-hosts 20000000"},
+		{[]string{"--bogus", "198.18.1.1"}, "not defined"},
+		{[]string{"--json=maybe", "198.18.1.1"}, "invalid boolean"},
+		{[]string{"--timeout"}, "needs an argument"},
+		{[]string{"198.18.1.0/24", "--json"}, "flags go before the targets"},
+		{[]string{"300.1.1.1"}, "not a valid IPv4 address"},
+		{[]string{"198.18.1.50-10"}, "backwards"},
+		{[]string{"198.18.1.1;reboot"}, "metacharacter"},
+		{[]string{"2001:db8::/64"}, "too wide"},
+		{[]string{"198.18.0.0/8"}, "max-hosts"},
+		{[]string{"--max-hosts", "100", "198.18.1.0/24"}, "more than --max-hosts 100"},
+		{[]string{""}, "no targets"},
+		{[]string{"198.18.1.1", "fe80::1%eth0;x"}, "metacharacter"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := runScan(context.Background(), tt.args, &out, &errb, noOpen(t))
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, errb.String())
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout should be empty, got:\n%s", out.String())
+			}
+			msg := errb.String()
+			if strings.Count(msg, "\n") != 1 || !strings.HasSuffix(msg, "\n") {
+				t.Errorf("want exactly one line on stderr, got:\n%s", msg)
+			}
+			if !strings.HasPrefix(msg, "netscanner scan: ") || !strings.Contains(msg, tt.want) {
+				t.Errorf("stderr = %q, want it to name %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+// TestScanDispatch checks that `netscanner scan` reaches the scan command.
+func TestScanDispatch(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"scan", "--rate", "0", "198.18.1.1"}, &out, &errb); code != exitUsage {
+		t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, errb.String())
+	}
+	if !strings.HasPrefix(errb.String(), "netscanner scan: --rate 0") {
+		t.Errorf("stderr = %q", errb.String())
+	}
+}
+
+func TestScanHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runScan(context.Background(), []string{"-h"}, &out, &errb, noOpen(t)); code != exitOK {
+		t.Errorf("exit %d, want 0", code)
+	}
+	help := errb.String()
+	for _, want := range []string{"Usage: netscanner scan", "-json", "-timeout", "-retries", "-retry-interval",
+		"-rate", "1000 suits", "-i-know-rate", "-method", "-max-hosts"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("scan -h does not mention %q:\n%s", want, help)
+		}
+	}
+}
+
+// scanIn runs `netscanner scan args...` inside ns, where the sockets it
+// opens stay. Tests force a socket method: exec and tcp would start
+// processes and connects from threads outside the namespace.
+func scanIn(t *testing.T, ns *testnet.NS, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ns.Do(func() {
+		code = run(context.Background(), append([]string{"scan"}, args...), &out, &errb)
+	})
+	return code, out.String(), errb.String()
+}
+
+// TestScanCommandJSON sweeps a routed test network and checks the JSON
+// lines: exactly the live hosts, each with every field.
+func TestScanCommandJSON(t *testing.T) {
+	n := testnet.NewRouted(t)
+	code, out, errOut := scanIn(t, n.Scanner, "--json", "--method", "raw", "--timeout", "500ms",
+		"198.18.1.0/27", "2001:db8:1::1-2001:db8:1::6", n.Unreachable[0].String())
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	want := append(append([]netip.Addr{}, n.Live...), n.LiveV6...)
+	var got []netip.Addr
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("stdout is not JSON lines: %v\n%s", err, out)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if wantKeys := []string{"alive", "hostname", "ip", "mac", "method", "ports", "reason", "rtt_ms", "ttl", "vendor"}; !slices.Equal(keys, wantKeys) {
+			t.Errorf("keys %v, want %v", keys, wantKeys)
+		}
+		if m["alive"] != true || m["method"] != "raw" || m["reason"] != "echo-reply" {
+			t.Errorf("host %v", m)
+		}
+		if ports, ok := m["ports"].([]any); !ok || len(ports) != 0 {
+			t.Errorf("ports = %#v, want []", m["ports"])
+		}
+		if rtt, ok := m["rtt_ms"].(float64); !ok || rtt <= 0 || rtt > 500 {
+			t.Errorf("rtt_ms = %v", m["rtt_ms"])
+		}
+		a, err := netip.ParseAddr(m["ip"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, a)
+	}
+	slices.SortFunc(got, netip.Addr.Compare)
+	slices.SortFunc(want, netip.Addr.Compare)
+	if !slices.Equal(got, want) {
+		t.Errorf("found %v, want %v", got, want)
+	}
+	if !strings.Contains(errOut, "found 7 of 37 in ") || !strings.Contains(errOut, " by raw") {
+		t.Errorf("stderr has no summary line:\n%s", errOut)
+	}
+}
+
+// TestScanCommandTable checks the default output, and exit 1 when nothing
+// answers.
+func TestScanCommandTable(t *testing.T) {
+	n := testnet.NewRouted(t)
+	// Host bits set, as copied from `ip addr`: scanned as its network,
+	// with a note.
+	code, out, errOut := scanIn(t, n.Scanner, "--method", "raw", "--timeout", "500ms", "198.18.1.3/29")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "IP ") || !strings.Contains(lines[0], "RTT") {
+		t.Fatalf("want a header and 2 hosts (198.18.1.1, .4), got:\n%s", out)
+	}
+	if !strings.Contains(errOut, "netscanner scan: note: 198.18.1.3/29 has host bits set") {
+		t.Errorf("no note about host bits on stderr:\n%s", errOut)
+	}
+	for i, ip := range []string{"198.18.1.1 ", "198.18.1.4 "} {
+		if l := lines[i+1]; !strings.HasPrefix(l, ip) || !strings.Contains(l, " ms") || !strings.HasSuffix(l, "echo-reply") {
+			t.Errorf("row %q does not report %s", l, ip)
+		}
+	}
+
+	code, out, errOut = scanIn(t, n.Scanner, "--method", "raw", "--timeout", "200ms", "--retries", "0", "198.18.1.2-3")
+	if code != exitFail || out != "" || !strings.Contains(errOut, "found 0 of 2") {
+		t.Errorf("dead hosts: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+}
+
+// TestScanCommandDefaultTargets scans without targets: the scanner
+// namespace's only network is the /30 it shares with the router.
+func TestScanCommandDefaultTargets(t *testing.T) {
+	n := testnet.NewRouted(t)
+	code, out, errOut := scanIn(t, n.Scanner, "--json", "--method", "raw", "--timeout", "500ms")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, ip := range []string{`"ip":"198.18.0.1"`, `"ip":"198.18.0.2"`} {
+		if !strings.Contains(out, ip) {
+			t.Errorf("stdout lacks %s:\n%s", ip, out)
+		}
+	}
+	if !strings.Contains(errOut, "scanning 198.18.0.0/30") || !strings.Contains(errOut, "found 2 of 2") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}

@@ -1,0 +1,542 @@
+package scanner
+
+// The scan engine.
+//
+// A sweep has two goroutines and no more, however many addresses it covers:
+//
+//   - The sender walks the targets lazily, one address at a time, and paces
+//     every request through one token bucket (golang.org/x/time/rate). A
+//     retry that has come due takes the next token before any new address,
+//     so a slow link delays new hosts rather than starving old ones.
+//   - The receiver, which is the goroutine that called Scan, reads the
+//     Conn's Replies, gives up on silent hosts when their time is up, and
+//     calls emit. Keeping the two apart is what lets exec and tcp Conns,
+//     whose Send blocks while their pool is full, keep streaming: the pool
+//     drains only when someone reads the answers.
+//
+// No goroutine waits out a host's timeout. Each host with a request out
+// has a few bytes of state in a map (and leaves it the moment it has a
+// verdict), and its next step sits in one of two FIFO queues:
+//
+//   - retries: (address, due) where due = send time + RetryInterval;
+//   - expiries: (address, due) where due = send time + Timeout, pushed
+//     after a host's last request.
+//
+// Each queue has one fixed delay and only the sender pushes onto it, in
+// the order it sends, so due times rise along the queue: the head is
+// always the next to come due, and no heap is needed. (One queue for both
+// would not do: a retry pushed later can be due before an expiry pushed
+// earlier.)
+//
+// A host's requests carry sequence numbers base+0, base+1, ... for its
+// first request and each retry, where base is random per scan, so that two
+// scans sharing a process (or a Conn) do not take each other's answers.
+// A reply counts only if its address has a request out and its sequence
+// number is one already sent to that address: replies from addresses never
+// probed, duplicates, answers arriving after the host was found or given
+// up on, and ICMP errors about other addresses all fall through the map.
+//
+// The scan is over when every address has been handed to Send and none
+// is waiting any more; a retry still queued for a host that has answered
+// meanwhile is dropped, not waited for.
+//
+// One mutex guards the map, the queues and the counters. It is never held
+// across Send, emit or a channel operation, so neither side can stall the
+// other through it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"netscanner/icmpsock"
+)
+
+// MaxRetries bounds Config.Retries.
+const MaxRetries = 10
+
+// progressEvery is the most often Progress events are emitted while a scan
+// runs: often enough for a smooth bar, rarely enough to cost nothing.
+const progressEvery = 50 * time.Millisecond
+
+// execSlack extends the wait for Conns of the exec method: their clock
+// starts when the ping process has started, some milliseconds (on a phone,
+// a good part of a second) after Send returned.
+const execSlack = 250 * time.Millisecond
+
+// ErrConnClosed reports that the Conn's Replies channel closed while the
+// scan was still waiting for answers: someone closed the Conn under it.
+var ErrConnClosed = errors.New("scanner: connection closed during the scan")
+
+// Scan sends echo requests to every address in targets through conn and
+// reports what it learns through emit, until every address has answered,
+// been refused, or stayed silent for cfg.Timeout after its last request.
+// A silent host gets cfg.Retries more requests, cfg.RetryInterval apart
+// (at most cfg.Timeout), and all requests together keep to cfg.Rate per
+// second. A zero Config means DefaultConfig; in any other, zero Timeout,
+// RetryInterval and Rate take the defaults while zero Retries means none.
+// cfg.MaxHosts is for ParseTargets: Scan scans what it is given. Conns of
+// the exec method get a little longer than cfg.Timeout, as their clock
+// starts with a ping process.
+//
+// Events arrive in order, all on the goroutine that called Scan: a
+// HostFound the moment a host's first echo reply (or TCP answer) lands,
+// its Hostname the name typed as its target, if it was one; Progress
+// at most every 50 ms while the count of finished addresses
+// moves, a last Progress when the scan ends (Done equals Total exactly
+// then, and only then, for a scan that ran to the end), and Finished,
+// always last, always exactly once, even when Scan fails. While emit runs,
+// replies wait in the Conn's buffer, so emit should return quickly.
+//
+// A host that answers with an ICMP error, or that the local kernel refuses
+// to send to (a *icmpsock.SendError), is finished but not alive.
+//
+// When ctx ends, Scan stops sending at once and returns without waiting
+// for answers still on their way: the Summary has Cancelled set, and the
+// error is ctx.Err(). Any other error means the scan could not go on: an
+// invalid cfg, a Send that failed for a reason other than the destination
+// (such as a closed Conn), or Replies closing under the scan
+// (ErrConnClosed).
+//
+// Scan does not close conn, and it leaves late answers unread in it: a
+// Conn may serve several scans one after another.
+func Scan(ctx context.Context, conn icmpsock.Conn, targets *Targets, cfg Config, emit func(Event)) (Summary, error) {
+	if targets.Len() == 0 {
+		sum := Summary{Method: conn.Method()}
+		emit(Event{Kind: Finished, Summary: &sum})
+		return sum, &TargetError{Reason: "no targets given", Err: ErrNoTargets}
+	}
+	withName := func(e Event) {
+		if e.Kind == HostFound {
+			e.Host.Hostname = targets.Name(e.Host.Addr)
+		}
+		emit(e)
+	}
+	return sweep(ctx, conn, targets.All(), targets.Len(), cfg, withName)
+}
+
+// withDefaults fills in what cfg leaves zero and refuses what makes no
+// sense. A zero Config is DefaultConfig; otherwise Timeout, RetryInterval
+// and Rate are filled in one by one when zero, while a zero Retries stays
+// zero (no retries). A RetryInterval longer than Timeout is cut to
+// Timeout: a retry then goes out as the previous request times out.
+func (cfg Config) withDefaults() (Config, error) {
+	def := DefaultConfig()
+	if cfg == (Config{}) {
+		return def, nil
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return cfg, fmt.Errorf("scanner: Config.Timeout %v is negative", cfg.Timeout)
+	case cfg.Retries < 0 || cfg.Retries > MaxRetries:
+		return cfg, fmt.Errorf("scanner: Config.Retries %d: want 0 to %d", cfg.Retries, MaxRetries)
+	case cfg.RetryInterval < 0:
+		return cfg, fmt.Errorf("scanner: Config.RetryInterval %v is negative", cfg.RetryInterval)
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate):
+		return cfg, fmt.Errorf("scanner: Config.Rate %v: want a positive rate", cfg.Rate)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = def.Timeout
+	}
+	if cfg.RetryInterval == 0 {
+		cfg.RetryInterval = def.RetryInterval
+	}
+	cfg.RetryInterval = min(cfg.RetryInterval, cfg.Timeout)
+	if cfg.Rate == 0 {
+		cfg.Rate = def.Rate
+	}
+	return cfg, nil
+}
+
+// pending is a host with a request out and no verdict yet.
+type pending struct {
+	sent int       // requests sent so far: 1 + retries
+	last time.Time // when the latest was handed to Send
+}
+
+// due is a queue entry: what to do for addr, and when.
+type due struct {
+	addr netip.Addr
+	at   time.Time
+}
+
+// fifo is a queue of due entries, oldest first.
+type fifo struct {
+	items []due
+	head  int
+}
+
+func (q *fifo) push(d due) { q.items = append(q.items, d) }
+
+func (q *fifo) peek() (due, bool) {
+	if q.head == len(q.items) {
+		return due{}, false
+	}
+	return q.items[q.head], true
+}
+
+func (q *fifo) pop() {
+	q.items[q.head] = due{}
+	q.head++
+	// Slide the live part down once the dead part dominates, so the
+	// backing array stays as large as the most entries ever waiting.
+	if q.head > 64 && q.head*2 >= len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+}
+
+// scan is the state of one sweep shared by its sender and receiver.
+type scan struct {
+	conn    icmpsock.Conn
+	method  icmpsock.Method
+	cfg     Config
+	wait    time.Duration // from a host's last request to giving up on it
+	base    uint16        // sequence number of every host's first request
+	limiter *rate.Limiter // owned by the sender
+
+	mu       sync.Mutex
+	live     map[netip.Addr]pending
+	retries  fifo // hosts whose next request is a retry
+	expiries fifo // hosts whose last request is out
+	started  int  // addresses handed to the sender's first Send
+	done     int  // addresses with a verdict: found, refused or given up
+	alive    int
+}
+
+// sweep is Scan on any sequence of total distinct addresses.
+func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], total int, cfg Config, emit func(Event)) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Total: total, Method: conn.Method()}
+	finish := func(err error) (Summary, error) {
+		sum.Elapsed = time.Since(start)
+		emit(Event{Kind: Finished, Summary: &sum})
+		return sum, err
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return finish(err)
+	}
+
+	s := &scan{
+		conn:   conn,
+		method: conn.Method(),
+		cfg:    cfg,
+		wait:   cfg.Timeout,
+		base:   uint16(rand.Uint32()),
+		live:   make(map[netip.Addr]pending),
+	}
+	if s.method == icmpsock.Exec {
+		s.wait += execSlack
+	}
+	s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(min(cfg.Rate/100, 1e6))))
+	if math.IsInf(cfg.Rate, 1) {
+		s.limiter = rate.NewLimiter(rate.Inf, 1)
+	}
+
+	// The expiry timer starts at one full wait: every expiry the sender
+	// pushes later is due no sooner than that, so the timer never sleeps
+	// past one (see expire).
+	expiry := time.NewTimer(s.wait)
+	defer expiry.Stop()
+	tick := time.NewTicker(progressEvery)
+	defer tick.Stop()
+
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	sent := make(chan error, 1)
+	go func() { sent <- s.send(sendCtx, addrs) }()
+	sending := true
+
+	// end stops the sender, so that no request goes out after Finished,
+	// and emits the last Progress and Finished.
+	end := func(err error) (Summary, error) {
+		if sending {
+			stopSending()
+			<-sent
+		}
+		s.mu.Lock()
+		done, alive := s.done, s.alive
+		s.mu.Unlock()
+		sum.Alive = alive
+		emit(Event{Kind: Progress, Done: done, Total: total})
+		return finish(err)
+	}
+
+	replies := conn.Replies()
+	lastDone := 0
+	for !s.complete(sending, total) {
+		select {
+		case r, ok := <-replies:
+			if !ok {
+				return end(ErrConnClosed)
+			}
+			if h, ok := s.match(r); ok {
+				emit(Event{Kind: HostFound, Host: h})
+			}
+		case <-expiry.C:
+			expiry.Reset(s.expire())
+		case <-tick.C:
+			if d := s.doneCount(); d != lastDone && d < total {
+				lastDone = d
+				emit(Event{Kind: Progress, Done: d, Total: total})
+			}
+		case err := <-sent:
+			sending = false
+			if err != nil {
+				if ctx.Err() != nil {
+					sum.Cancelled = true
+					err = ctx.Err()
+				}
+				return end(err)
+			}
+		case <-ctx.Done():
+			sum.Cancelled = true
+			return end(ctx.Err())
+		}
+	}
+	return end(nil)
+}
+
+// send is the sender goroutine: every address once, then the retries that
+// are still owed, each when it comes due. It returns nil when nothing is
+// left to send, ctx's error when ctx ended, and any other error when a
+// Send failed for a reason other than its destination.
+func (s *scan) send(ctx context.Context, addrs iter.Seq[netip.Addr]) error {
+	for a := range addrs {
+		// Each token goes to a due retry if there is one; the first token
+		// with none goes to a.
+		for {
+			if err := s.limiter.Wait(ctx); err != nil {
+				return waitErr(ctx)
+			}
+			ra, attempt, ok := s.nextRetry(time.Now())
+			if !ok {
+				break
+			}
+			if err := s.probe(ctx, ra, attempt); err != nil {
+				return err
+			}
+		}
+		s.mu.Lock()
+		s.live[a] = pending{sent: 1, last: time.Now()}
+		s.started++
+		s.mu.Unlock()
+		if err := s.probe(ctx, a, 0); err != nil {
+			return err
+		}
+	}
+
+	// Every address is out. Retries are all that is left, due in order.
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		d, ok := s.peekRetry()
+		if !ok {
+			return nil
+		}
+		if wait := time.Until(d.at); wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := s.limiter.Wait(ctx); err != nil {
+			return waitErr(ctx)
+		}
+		if ra, attempt, ok := s.nextRetry(time.Now()); ok {
+			if err := s.probe(ctx, ra, attempt); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// waitErr turns a failed rate.Limiter.Wait into ctx's error. Wait fails
+// early when ctx's deadline would pass before the next token; then the
+// sender only waits for that deadline, while answers keep coming in.
+func waitErr(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// peekRetry returns the next retry owed, dropping the entries of hosts
+// that have answered meanwhile.
+func (s *scan) peekRetry() (due, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		d, ok := s.retries.peek()
+		if !ok {
+			return due{}, false
+		}
+		if _, live := s.live[d.addr]; live {
+			return d, true
+		}
+		s.retries.pop()
+	}
+}
+
+// nextRetry takes the first retry due by now whose host is still waiting,
+// counts the request as sent, and returns its address and attempt number.
+// Entries of hosts that have answered meanwhile are dropped on the way.
+func (s *scan) nextRetry(now time.Time) (netip.Addr, int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		d, ok := s.retries.peek()
+		if !ok || d.at.After(now) {
+			return netip.Addr{}, 0, false
+		}
+		s.retries.pop()
+		p, live := s.live[d.addr]
+		if !live {
+			continue
+		}
+		attempt := p.sent
+		p.sent++
+		p.last = now
+		s.live[d.addr] = p
+		return d.addr, attempt, true
+	}
+}
+
+// probe sends request number attempt to a, which is already counted as
+// sent in s.live, and queues the host's next step.
+func (s *scan) probe(ctx context.Context, a netip.Addr, attempt int) error {
+	if err := s.conn.Send(ctx, a, s.base+uint16(attempt)); err != nil {
+		return s.sendFailed(ctx, a, err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, live := s.live[a]; !live {
+		return nil // answered while Send ran
+	}
+	// The time is read under the lock so that pushes and the receiver's
+	// reads of the clock are ordered; see expire.
+	now := time.Now()
+	if attempt < s.cfg.Retries {
+		s.retries.push(due{a, now.Add(s.cfg.RetryInterval)})
+	} else {
+		s.expiries.push(due{a, now.Add(s.wait)})
+	}
+	return nil
+}
+
+// sendFailed judges a failed Send. The kernel refusing this destination
+// is the host's verdict; anything else ends the scan. (Apart from probe,
+// so that the error's address taken by errors.As costs no allocation on
+// every successful Send.)
+func (s *scan) sendFailed(ctx context.Context, a netip.Addr, err error) error {
+	var refused *icmpsock.SendError
+	switch {
+	case errors.As(err, &refused):
+		s.mu.Lock()
+		s.finish(a)
+		s.mu.Unlock()
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return fmt.Errorf("scanner: %w", err)
+}
+
+// finish records a verdict for a live host. Callers hold s.mu.
+func (s *scan) finish(a netip.Addr) bool {
+	if _, live := s.live[a]; !live {
+		return false
+	}
+	delete(s.live, a)
+	s.done++
+	return true
+}
+
+// match judges one reply. It returns the host to report when the reply
+// is the first echo answer of a host still waiting; an ICMP error for such
+// a host finishes it quietly; everything else is ignored.
+func (s *scan) match(r icmpsock.Reply) (Host, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, live := s.live[r.Addr]
+	if !live {
+		return Host{}, false // never probed, or already finished
+	}
+	if attempt := int(r.Seq - s.base); attempt >= p.sent {
+		return Host{}, false // not a request of ours to this host
+	}
+	s.finish(r.Addr)
+	if r.Err != nil {
+		return Host{}, false
+	}
+	s.alive++
+	h := Host{Addr: r.Addr, RTT: r.RTT, TTL: r.TTL, Method: r.Method, Reason: r.Reason}
+	if h.RTT <= 0 && r.Seq == s.base+uint16(p.sent-1) {
+		h.RTT = time.Since(p.last) // the Conn could not tell; close enough
+	}
+	if h.Method == "" {
+		h.Method = s.method
+	}
+	if h.Reason == "" {
+		h.Reason = "echo-reply"
+	}
+	return h, true
+}
+
+// expire gives up on every host whose last request has gone unanswered
+// for s.wait, and returns how long until the next one is due.
+//
+// With nothing queued it returns a full s.wait. That is not too late (but
+// for the moment until the caller resets its timer): the sender reads the
+// clock under s.mu when it pushes, after this call released it, so
+// whatever it pushes is due at least s.wait from now.
+func (s *scan) expire() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for {
+		d, ok := s.expiries.peek()
+		if !ok {
+			return s.wait
+		}
+		if d.at.After(now) {
+			return d.at.Sub(now)
+		}
+		s.expiries.pop()
+		s.finish(d.addr)
+	}
+}
+
+// complete tells whether the scan is over: every address has been handed
+// out (or the sender has stopped) and none is waiting for an answer. The
+// sender may still be waiting to send a retry the host no longer needs.
+func (s *scan) complete(sending bool, total int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (!sending || s.started >= total) && len(s.live) == 0
+}
+
+func (s *scan) doneCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
