@@ -9,7 +9,11 @@ FUZZTIME ?= 10s
 
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: all deps build run test lint bench bench-sweep fuzz clean
+# Recipes that pipe (reliability) must fail when the test fails.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+.PHONY: all deps deps-package build run test race reliability lint bench bench-sweep fuzz screenshots package confined-test clean
 
 all: build
 
@@ -30,6 +34,14 @@ test: deps
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) -count=1 ./...
 
+## race: the whole suite under the race detector
+race: deps
+	$(GO) test -tags $(TAGS) -race -count=1 ./...
+
+## reliability: hostile replies, concurrent scanners, limits; prints figures (root)
+reliability: deps
+	$(GO) test -tags $(TAGS) -count=1 -run Reliability -v ./... | grep -E '^(reliability:|--- |ok|FAIL|panic)'
+
 ## lint: formatting, vet and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -48,6 +60,24 @@ bench:
 ## bench-sweep: netscanner against fping, nmap and zmap in test namespaces (root)
 bench-sweep: build
 	NETSCANNER=$(CURDIR)/$(BIN) ./bench/sweep.sh
+
+## screenshots: the real app under Xvfb against a test network, into docs/screenshots (root)
+screenshots: deps
+	./scripts/screenshots.sh
+
+## deps-package: what packaging needs on top of deps (click, fyne CLI, arm64 cross tools)
+deps-package: deps
+	@./scripts/deps-package.sh
+
+## package: desktop tarball and Ubuntu Touch clicks (amd64, arm64) into dist/ (root)
+package: deps-package
+	./packaging/desktop.sh
+	SYSROOT=$$(./packaging/sysroot.sh amd64) ./packaging/click.sh amd64
+	SYSROOT=$$(./packaging/sysroot.sh arm64) ./packaging/click.sh arm64
+
+## confined-test: run the packaged app as a confined phone app runs (root)
+confined-test: package
+	./scripts/confined-test.sh
 
 clean:
 	rm -rf bin dist
