@@ -1,0 +1,200 @@
+// Package app is Netscanner's Fyne front end: the main screen with its
+// live host list, host details with a ping graph, remembered devices,
+// settings and export.
+//
+// It knows nothing about sockets. Everything that touches the network goes
+// through a Backend, so the whole UI runs in tests against a fake one.
+// Logic lives in plain files tested without a window (model.go, kind.go,
+// store.go, prefs.go, export.go, wol.go, graph.go's series); the widgets
+// are built in small files around them.
+//
+// Threading: scans, pings and validation-free lookups run in goroutines;
+// widgets are touched only on the UI goroutine, through fyne.Do.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"netscanner/assets"
+	"netscanner/icmpsock"
+	"netscanner/scanner"
+)
+
+// AppID is the app's reverse-DNS identity: its preferences and storage
+// folder are named after it. FyneApp.toml says the same.
+const AppID = "io.github.netscanner.app"
+
+// storeFileName is the memory file in the app's storage folder.
+const storeFileName = "netscanner.json"
+
+// Options tune New.
+type Options struct {
+	// StorePath is the memory file. Default: netscanner.json in the app's
+	// storage folder.
+	StorePath string
+	// Phone forces the one-column phone layout, as on a phone. Without it
+	// the layout follows the device and the window's width.
+	Phone bool
+	// PingEvery is the live ping graph's interval. Default: one second.
+	PingEvery time.Duration
+	// Now is the clock, for tests. Default: time.Now.
+	Now func() time.Time
+	// OpenURL opens a web page, for tests. Default: the app's OpenURL.
+	OpenURL func(*url.URL) error
+}
+
+// Run opens the app's window on backend and returns when it is closed.
+// If the environment variable NETSCANNER_DEMO names a JSON export (or is
+// "1" for the built-in sample), the app replays those hosts instead of
+// scanning: nothing is sent, and screenshots show a realistic network.
+func Run(backend Backend, stderr io.Writer) int {
+	if demo := os.Getenv("NETSCANNER_DEMO"); demo != "" {
+		b, err := NewDemoBackend(demo)
+		if err != nil {
+			fmt.Fprintln(stderr, "netscanner:", err)
+			return 1
+		}
+		backend = b
+	}
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(assets.Icon())
+	w := a.NewWindow("Netscanner")
+	u, err := New(a, w, backend, Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "netscanner:", err)
+	}
+	w.Resize(fyne.NewSize(1120, 720))
+	w.SetOnClosed(func() {
+		u.Close()
+		if c, ok := backend.(io.Closer); ok {
+			_ = c.Close() // the process is ending; nothing to tell
+		}
+	})
+	w.ShowAndRun()
+	return 0
+}
+
+// UI is the app's state: one per window. Its fields are touched only on
+// the UI goroutine.
+type UI struct {
+	app     fyne.App
+	win     fyne.Window
+	backend Backend
+	store   *Store
+	model   *Model
+	opts    Options
+	mobile  bool // the device is a phone or tablet
+
+	networks []scanner.Network
+	report   *icmpsock.Report
+	run      *scanRun   // the scan in progress, nil when idle
+	missing  []Device   // remembered devices the last full scan did not find
+	selected netip.Addr // host whose details are open
+	details  *detailsView
+	phone    bool // the phone layout is in use
+
+	w widgets
+
+	// workers counts goroutines started by the UI, so Close (and tests)
+	// can wait for them.
+	workers sync.WaitGroup
+	stop    context.CancelFunc // ends every worker
+	ctx     context.Context
+}
+
+// New builds the app's UI into w. The returned error, if any, is about
+// memory that could not be read (the UI then starts with none), and is
+// shown to the user too.
+func New(a fyne.App, w fyne.Window, backend Backend, opts Options) (*UI, error) {
+	if opts.PingEvery <= 0 {
+		opts.PingEvery = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OpenURL == nil {
+		opts.OpenURL = a.OpenURL
+	}
+	if opts.StorePath == "" {
+		opts.StorePath = filepath.Join(a.Storage().RootURI().Path(), storeFileName)
+	}
+	store, storeErr := OpenStore(opts.StorePath)
+	u := &UI{
+		app:     a,
+		win:     w,
+		backend: backend,
+		store:   store,
+		model:   NewModel(),
+		opts:    opts,
+		mobile:  fyne.CurrentDevice().IsMobile(),
+	}
+	u.ctx, u.stop = context.WithCancel(context.Background())
+	u.model.Mobile = u.mobile
+	u.build()
+	if storeErr != nil {
+		u.setStatus(storeErr.Error(), true)
+	}
+	u.loadEnvironment()
+	return u, storeErr
+}
+
+// Close stops the scan, the ping graph and every other worker, and waits
+// for them.
+func (u *UI) Close() {
+	u.stop()
+	if u.run != nil {
+		u.run.cancel()
+	}
+	u.closeDetails()
+	u.workers.Wait()
+}
+
+// goWork runs fn in a goroutine that Close waits for.
+func (u *UI) goWork(fn func()) {
+	u.workers.Add(1)
+	go func() {
+		defer u.workers.Done()
+		fn()
+	}()
+}
+
+// loadEnvironment asks the backend for the networks and the ping method,
+// off the UI goroutine.
+func (u *UI) loadEnvironment() {
+	method := u.store.Settings().Method
+	ctx := u.ctx
+	u.goWork(func() {
+		nets, err := u.backend.Networks()
+		fyne.Do(func() {
+			if ctx.Err() == nil {
+				u.setNetworks(nets, err)
+			}
+		})
+	})
+	u.refreshMethod(method)
+}
+
+// refreshMethod asks which ping method a scan would use.
+func (u *UI) refreshMethod(method icmpsock.Method) {
+	ctx := u.ctx
+	u.w.badge.SetText("Checking ping…")
+	u.goWork(func() {
+		r := u.backend.Method(ctx, method)
+		fyne.Do(func() {
+			if ctx.Err() == nil {
+				u.setReport(r)
+			}
+		})
+	})
+}

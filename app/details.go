@@ -1,0 +1,430 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"netscanner/icmpsock"
+	"netscanner/scanner"
+)
+
+// detailsView shows everything known about one host, with a live ping
+// graph that runs while the view is open.
+type detailsView struct {
+	u       *UI
+	addr    netip.Addr
+	root    fyne.CanvasObject
+	icon    *widget.Icon
+	title   *widget.Label
+	marks   *widget.Label
+	fields  *fyne.Container
+	label   *widget.Entry
+	copyMAC *widget.Button
+	wake    *widget.Button
+	graph   *pingGraph
+	pingErr *widget.Label
+	cancel  context.CancelFunc
+}
+
+// openDetails shows the details of the host at addr and starts pinging it:
+// in the side pane on desktop, as a new page on a phone.
+func (u *UI) openDetails(addr netip.Addr) {
+	if _, _, ok := u.model.Find(addr); !ok {
+		return
+	}
+	if u.details != nil {
+		if u.phone && u.w.nav != nil {
+			u.w.nav.Back()
+		}
+		u.closeDetails()
+	}
+	d := u.newDetails(addr)
+	u.details, u.selected = d, addr
+	d.refresh()
+	if u.phone && u.w.nav != nil {
+		u.w.nav.PushWithTitle(d.root, d.title.Text)
+	} else {
+		u.w.pane.Objects = []fyne.CanvasObject{d.root}
+		u.w.pane.Refresh()
+	}
+	u.w.list.Refresh()
+	d.startPing()
+}
+
+// closeDetails stops the ping graph and empties the side pane.
+func (u *UI) closeDetails() {
+	d := u.details
+	if d == nil {
+		return
+	}
+	d.cancel()
+	u.details, u.selected = nil, netip.Addr{}
+	if !u.phone {
+		u.w.pane.Objects = []fyne.CanvasObject{container.NewCenter(u.w.empty)}
+		u.w.pane.Refresh()
+	}
+	u.w.list.Refresh()
+}
+
+func (u *UI) newDetails(addr netip.Addr) *detailsView {
+	d := &detailsView{u: u, addr: addr, cancel: func() {}}
+	d.icon = widget.NewIcon(theme.QuestionIcon())
+	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.title.SizeName = theme.SizeNameSubHeadingText
+	d.title.Truncation = fyne.TextTruncateEllipsis
+	d.marks = widget.NewLabel("")
+	d.marks.Importance = widget.HighImportance
+	d.fields = container.New(layout.NewFormLayout())
+
+	d.label = widget.NewEntry()
+	d.label.PlaceHolder = "Your name for this device"
+	d.label.OnSubmitted = func(string) { d.saveLabel() }
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), d.saveLabel)
+
+	// A phone has room for three short buttons in a row, not three long ones.
+	ipText, macText := "Copy IP", "Copy MAC"
+	if u.phone {
+		ipText, macText = "IP", "MAC"
+	}
+	copyAddr := widget.NewButtonWithIcon(ipText, theme.ContentCopyIcon(), func() {
+		u.copy(addr.String())
+	})
+	d.copyMAC = widget.NewButtonWithIcon(macText, theme.ContentCopyIcon(), func() {
+		if r, _, ok := u.model.Find(addr); ok && len(r.Host.MAC) > 0 {
+			u.copy(r.Host.MAC.String())
+		}
+	})
+	d.wake = widget.NewButtonWithIcon("Wake", theme.MediaPlayIcon(), d.wakeUp)
+
+	d.graph = newPingGraph()
+	d.pingErr = widget.NewLabel("")
+	d.pingErr.Importance = widget.DangerImportance
+	d.pingErr.Wrapping = fyne.TextWrapWord
+	d.pingErr.Hide()
+
+	head := container.NewBorder(nil, nil, newMinWidth(40, d.icon), nil, container.NewVBox(d.title, d.marks))
+	if !u.phone {
+		closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), u.closeDetails)
+		closeBtn.Importance = widget.LowImportance
+		head = container.NewBorder(nil, nil, newMinWidth(40, d.icon), closeBtn, container.NewVBox(d.title, d.marks))
+	}
+	body := container.NewVBox(
+		head,
+		container.NewGridWithColumns(3, copyAddr, d.copyMAC, d.wake),
+		container.NewBorder(nil, nil, nil, save, d.label),
+		newMinHeight(130, d.graph),
+		d.pingErr,
+		d.fields,
+	)
+	d.root = container.NewVScroll(container.NewPadded(body))
+	return d
+}
+
+// refresh shows what the model now knows about the host.
+func (d *detailsView) refresh() {
+	r, _, ok := d.u.model.Find(d.addr)
+	if !ok {
+		return
+	}
+	h := &r.Host
+	d.icon.SetResource(d.u.w.list.icons[r.Kind])
+	title := r.Name()
+	if title == "" {
+		title = r.addr
+	}
+	d.title.SetText(title)
+	d.marks.SetText(rowMarks(r))
+	if d.marks.Text == "" {
+		d.marks.Hide()
+	} else {
+		d.marks.Show()
+	}
+	if d.label.Text == "" && !d.labelFocused() {
+		d.label.SetText(r.Label)
+	}
+
+	var objs []fyne.CanvasObject
+	row := func(key string, value fyne.CanvasObject) {
+		k := widget.NewLabelWithStyle(key, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		objs = append(objs, k, value)
+	}
+	text := func(s string) fyne.CanvasObject {
+		l := widget.NewLabel(s)
+		l.Selectable = true
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	row("Address", text(r.addr))
+	names := h.Hostname
+	if len(h.Names) > 0 {
+		names = strings.Join(h.Names, ", ")
+	}
+	row("Names", text(orDash(names)))
+	mac := "unknown: behind a router, or not seen yet"
+	if len(h.MAC) > 0 {
+		mac = h.MAC.String()
+	}
+	row("MAC", text(mac))
+	row("Maker", text(orDash(h.Vendor)))
+	row("Kind", text(r.Kind.String()+" (a guess from maker, ports and name)"))
+	resp := formatRTT(h.RTT)
+	if h.TTL > 0 {
+		resp += " · TTL " + strconv.Itoa(h.TTL)
+	}
+	row("Response", text(resp))
+	reasons := h.Reason
+	if len(h.Reasons) > 0 {
+		reasons = strings.Join(h.Reasons, ", ")
+	}
+	row("Found by", text(orDash(joinNonEmpty(" · ", methodWords(h.Method), reasons))))
+	if h.Note != "" {
+		row("Note", text(h.Note))
+	}
+	row("Open ports", d.portsView(h.Ports))
+	if dev, ok := d.u.store.Device(r.Key); ok {
+		row("First seen", text(dev.FirstSeen.Local().Format("2 Jan 2006 15:04")))
+		row("Last seen", text(dev.LastSeen.Local().Format("2 Jan 2006 15:04")))
+	} else {
+		row("Memory", text("first time seen"))
+	}
+	d.fields.Objects = objs
+	d.fields.Refresh()
+
+	if len(h.MAC) > 0 {
+		d.copyMAC.Enable()
+	} else {
+		d.copyMAC.Disable()
+	}
+	if _, err := d.wakeTarget(h); err == nil {
+		d.wake.Enable()
+	} else {
+		d.wake.Disable()
+	}
+}
+
+func (d *detailsView) labelFocused() bool {
+	return d.u.win.Canvas().Focused() == d.label
+}
+
+// portsView lists open ports; web consoles (http and https) are links.
+func (d *detailsView) portsView(ports []scanner.Port) fyne.CanvasObject {
+	if len(ports) == 0 {
+		return widget.NewLabel("none found")
+	}
+	box := container.NewVBox()
+	for _, p := range ports {
+		text := strconv.Itoa(int(p.Number))
+		if p.Service != "" {
+			text += " " + p.Service
+		}
+		if u := portURL(d.addr, p); u != nil {
+			link := widget.NewHyperlink(text, u)
+			link.OnTapped = func() {
+				if err := d.u.opts.OpenURL(u); err != nil {
+					d.u.setStatus("Could not open "+u.String()+": "+err.Error(), true)
+				}
+			}
+			box.Add(link)
+			continue
+		}
+		box.Add(widget.NewLabel(text))
+	}
+	return box
+}
+
+// portURL returns the web address of a port that serves http or https,
+// or nil.
+func portURL(addr netip.Addr, p scanner.Port) *url.URL {
+	scheme := ""
+	switch {
+	case p.Service == "https" || p.Number == 443 || p.Number == 8443:
+		scheme = "https"
+	case p.Service == "http" || p.Service == "http-alt" || p.Number == 80 || p.Number == 8080 || p.Number == 8000:
+		scheme = "http"
+	default:
+		return nil
+	}
+	host := netip.AddrPortFrom(addr.WithZone(""), p.Number).String()
+	if (scheme == "http" && p.Number == 80) || (scheme == "https" && p.Number == 443) {
+		host = addr.WithZone("").String()
+		if addr.Is6() {
+			host = "[" + host + "]"
+		}
+	}
+	return &url.URL{Scheme: scheme, Host: host, Path: "/"}
+}
+
+// methodWords names a ping method for people.
+func methodWords(m icmpsock.Method) string {
+	switch m {
+	case icmpsock.Dgram:
+		return "ICMP (datagram socket)"
+	case icmpsock.Raw:
+		return "ICMP (raw socket)"
+	case icmpsock.Exec:
+		return "the ping program"
+	case icmpsock.TCP:
+		return "a TCP connection"
+	}
+	return string(m)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += sep
+		}
+		out += p
+	}
+	return out
+}
+
+// saveLabel stores the label typed for the host.
+func (d *detailsView) saveLabel() {
+	r, _, ok := d.u.model.Find(d.addr)
+	if !ok {
+		return
+	}
+	label := CleanLabel(d.label.Text)
+	d.u.store.SetLabel(&r.Host, label, d.u.opts.Now())
+	if err := d.u.store.Save(); err != nil {
+		d.u.setStatus(err.Error(), true)
+	} else if label == "" {
+		d.u.setStatus("Label removed.", false)
+	} else {
+		d.u.setStatus(fmt.Sprintf("Saved %q for %s.", label, r.addr), false)
+	}
+	ch := d.u.model.Touch(d.addr)
+	d.u.applyChange(ch)
+	d.label.SetText(label)
+	d.refresh()
+	if d.u.phone && d.u.w.nav != nil {
+		d.u.w.nav.SetCurrentTitle(d.title.Text)
+	}
+}
+
+// applyChange redraws what a model change touched.
+func (u *UI) applyChange(ch Change) {
+	if ch.Reset {
+		u.w.list.Refresh()
+		return
+	}
+	for _, i := range ch.Updated {
+		u.w.list.RefreshItem(i)
+	}
+}
+
+// wakeTarget returns where a magic packet for h goes: the broadcast
+// address of the local network h is on. Hosts without a MAC, or not on a
+// network of this machine, cannot be woken.
+func (d *detailsView) wakeTarget(h *scanner.Host) (netip.AddrPort, error) {
+	if len(h.MAC) != 6 || !usableMAC(h.MAC) {
+		return netip.AddrPort{}, errors.New("no MAC address known")
+	}
+	for _, n := range d.u.networks {
+		if n.Prefix.Contains(h.Addr) {
+			b, err := Broadcast(n.Prefix)
+			if err != nil {
+				return netip.AddrPort{}, err
+			}
+			return netip.AddrPortFrom(b, WakePort), nil
+		}
+	}
+	return netip.AddrPort{}, errors.New("not on this machine's network")
+}
+
+// wakeUp sends a Wake-on-LAN packet to the host.
+func (d *detailsView) wakeUp() {
+	r, _, ok := d.u.model.Find(d.addr)
+	if !ok {
+		return
+	}
+	dst, err := d.wakeTarget(&r.Host)
+	if err != nil {
+		d.u.setStatus("Cannot wake it: "+err.Error(), true)
+		return
+	}
+	mac := r.Host.MAC
+	u := d.u
+	ctx := u.ctx
+	u.goWork(func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		err := u.backend.WakeOnLAN(ctx, mac, dst)
+		fyne.Do(func() {
+			if err != nil {
+				u.setStatus("Wake-on-LAN failed: "+err.Error(), true)
+				return
+			}
+			u.setStatus(fmt.Sprintf("Wake-on-LAN packet sent to %s via %s.", mac, dst), false)
+		})
+	})
+}
+
+// copy puts text on the clipboard and says so.
+func (u *UI) copy(text string) {
+	u.app.Clipboard().SetContent(text)
+	u.setStatus("Copied "+text+".", false)
+}
+
+// startPing pings the host every PingEvery while the view is open and
+// plots the answers.
+func (d *detailsView) startPing() {
+	u := d.u
+	ctx, cancel := context.WithCancel(u.ctx)
+	d.cancel = cancel
+	method, addr, every := u.store.Settings().Method, d.addr, u.opts.PingEvery
+	u.goWork(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			pctx, pcancel := context.WithTimeout(ctx, max(every, time.Second))
+			rtt, err := u.backend.Ping(pctx, method, addr)
+			pcancel()
+			if ctx.Err() != nil {
+				return
+			}
+			fyne.Do(func() {
+				if ctx.Err() != nil {
+					return // closed meanwhile
+				}
+				d.graph.Add(rtt, err != nil)
+				quiet := err == nil || errors.Is(err, icmpsock.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+				if quiet {
+					d.pingErr.Hide()
+				} else {
+					d.pingErr.SetText("Ping failed: " + err.Error())
+					d.pingErr.Show()
+				}
+			})
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+}

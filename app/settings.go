@@ -1,0 +1,143 @@
+package app
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"netscanner/icmpsock"
+)
+
+// settingsForm holds the settings dialog's fields.
+type settingsForm struct {
+	timeout *widget.Entry
+	retries *widget.Select
+	rate    *widget.Entry
+	ports   *widget.Entry
+	method  *widget.Select
+	lookups *widget.Check
+}
+
+// methodChoices are the method selector's entries, Auto first.
+func methodChoices() []string {
+	out := []string{string(icmpsock.Auto)}
+	for _, m := range icmpsock.Methods() {
+		out = append(out, string(m))
+	}
+	return out
+}
+
+func newSettingsForm(s Settings) *settingsForm {
+	f := &settingsForm{
+		timeout: widget.NewEntry(),
+		rate:    widget.NewEntry(),
+		ports:   widget.NewEntry(),
+		lookups: widget.NewCheck("Look up host names", nil),
+	}
+	f.timeout.SetText(strconv.FormatInt(s.Timeout.Milliseconds(), 10))
+	f.timeout.Validator = func(t string) error {
+		_, err := parseMillis(t)
+		return err
+	}
+	retries := make([]string, maxRetries+1)
+	for i := range retries {
+		retries[i] = strconv.Itoa(i)
+	}
+	f.retries = widget.NewSelect(retries, nil)
+	f.retries.SetSelectedIndex(s.Retries)
+	f.rate.SetText(strconv.FormatFloat(s.Rate, 'f', -1, 64))
+	f.rate.Validator = func(t string) error {
+		_, err := parseRate(t)
+		return err
+	}
+	f.ports.SetText(FormatPorts(s.Ports))
+	f.ports.Validator = func(t string) error {
+		_, err := ParsePorts(t)
+		return err
+	}
+	f.method = widget.NewSelect(methodChoices(), nil)
+	f.method.SetSelected(string(s.Method))
+	f.lookups.SetChecked(s.Lookups)
+	return f
+}
+
+func (f *settingsForm) items() []*widget.FormItem {
+	return []*widget.FormItem{
+		{Text: "Timeout (ms)", Widget: f.timeout, HintText: "How long to wait for a silent host."},
+		{Text: "Retries", Widget: f.retries, HintText: "More requests for a host that did not answer."},
+		{Text: "Rate", Widget: f.rate, HintText: "Requests per second."},
+		{Text: "Ports", Widget: f.ports, HintText: "TCP ports to look for, such as 22, 80, 8000-8010."},
+		{Text: "Method", Widget: f.method, HintText: "auto picks the best that works here."},
+		{Text: "", Widget: f.lookups},
+	}
+}
+
+// settings reads the form back, or says what is wrong.
+func (f *settingsForm) settings() (Settings, error) {
+	var s Settings
+	var err error
+	if s.Timeout, err = parseMillis(f.timeout.Text); err != nil {
+		return s, err
+	}
+	s.Retries = max(f.retries.SelectedIndex(), 0)
+	if s.Rate, err = parseRate(f.rate.Text); err != nil {
+		return s, err
+	}
+	if s.Ports, err = ParsePorts(f.ports.Text); err != nil {
+		return s, err
+	}
+	if s.Method, err = icmpsock.ParseMethod(f.method.Selected); err != nil {
+		return s, err
+	}
+	s.Lookups = f.lookups.Checked
+	return s, s.Check()
+}
+
+func parseMillis(t string) (time.Duration, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	d := time.Duration(n) * time.Millisecond
+	if err != nil || d < minTimeout || d > maxTimeout {
+		return 0, errors.New("a number of milliseconds from 50 to 30000")
+	}
+	return d, nil
+}
+
+func parseRate(t string) (float64, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || !(r >= minRate && r <= maxRate) {
+		return 0, errors.New("a number of requests per second from 1 to 100000")
+	}
+	return r, nil
+}
+
+// showSettings opens the settings form; Save stores them for good.
+func (u *UI) showSettings() {
+	old := u.store.Settings()
+	f := newSettingsForm(old)
+	d := dialog.NewForm("Settings", "Save", "Cancel", f.items(), func(ok bool) {
+		if !ok {
+			return
+		}
+		s, err := f.settings()
+		if err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
+		u.store.SetSettings(s)
+		if err := u.store.Save(); err != nil {
+			u.setStatus(err.Error(), true)
+		} else {
+			u.setStatus("Settings saved.", false)
+		}
+		if s.Method != old.Method {
+			u.refreshMethod(s.Method)
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
