@@ -39,3 +39,38 @@ func BenchmarkRoundTripDgram(b *testing.B) {
 func BenchmarkRoundTripRaw(b *testing.B) {
 	benchmarkRoundTrip(b, func() (Conn, error) { return OpenRaw(Options{}) })
 }
+
+// The exec and tcp methods start their work (a ping process, a connect) on
+// goroutines of their own, which run in this process's namespace rather
+// than a test namespace; loopback is the only destination, so that is safe.
+func benchmarkLoopback(b *testing.B, c Conn, err error) {
+	testnet.Require(b)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := NewPinger(c)
+	b.Cleanup(func() { p.Close() })
+	for _, dst := range []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()} {
+		b.Run(dst.String(), func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for b.Loop() {
+				r, err := p.Ping(ctx, dst)
+				if err != nil || r.Err != nil {
+					b.Fatalf("ping %s: %v %v", dst, err, r.Err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRoundTripExec(b *testing.B) {
+	c, err := OpenExec(Options{})
+	benchmarkLoopback(b, c, err)
+}
+
+func BenchmarkRoundTripTCP(b *testing.B) {
+	// Port 1 (tcpmux) is closed on any sane machine: the answer is a reset.
+	c, err := OpenTCP(Options{TCPPorts: []uint16{1}})
+	benchmarkLoopback(b, c, err)
+}
