@@ -112,16 +112,16 @@ func checkHost(h string) error {
 	case strings.TrimSpace(h) == "":
 		return usagef("empty host")
 	case strings.HasPrefix(h, "-"):
-		return usagef("%q is not a host (flags go before the hosts)", h)
+		return usagef("%s is not a host (flags go before the hosts)", quoteInput(h))
 	}
 	if _, err := netip.ParsePrefix(h); err == nil {
-		return usagef("%q is a network; ping takes single hosts (netscanner scan sweeps networks)", h)
+		return usagef("%s is a network; ping takes single hosts (netscanner scan sweeps networks)", quoteInput(h))
 	}
 	if a, err := netip.ParseAddr(h); err == nil {
 		return checkAddr(h, a)
 	}
 	if !validHostname(h) {
-		return usagef("%q is neither an IP address nor a host name", h)
+		return usagef("%s is neither an IP address nor a host name", quoteInput(h))
 	}
 	return nil
 }
@@ -129,13 +129,18 @@ func checkHost(h string) error {
 func checkAddr(h string, a netip.Addr) error {
 	switch {
 	case a.IsUnspecified():
-		return usagef("%q is the unspecified address, not a host", h)
+		return usagef("%s is the unspecified address, not a host", quoteInput(h))
 	case a.IsMulticast():
-		return usagef("%q is a multicast address; ping takes single hosts", h)
+		return usagef("%s is a multicast address; ping takes single hosts", quoteInput(h))
 	case a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return usagef("%q is the broadcast address; ping takes single hosts", h)
+		return usagef("%s is the broadcast address; ping takes single hosts", quoteInput(h))
 	case a.Zone() != "" && !validZone(a.Zone()):
-		return usagef("%q: %q is not an interface name", h, a.Zone())
+		return usagef("%s: %s is not an interface name", quoteInput(h), quoteInput(a.Zone()))
+	case a.Zone() != "" && (!a.Is6() || a.Is4In6() || !a.IsLinkLocalUnicast()):
+		// A zone picks the link for a link-local address; anywhere else
+		// the kernel ignores it and routes as usual, out of whichever
+		// interface that is, which is not what the user asked for.
+		return usagef("%s: a zone (%%%s) goes only on a link-local address (fe80::/10)", quoteInput(h), a.Zone())
 	}
 	return nil
 }
@@ -299,12 +304,12 @@ func cmdPing(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "netscanner ping: %v (try: netscanner ping -h)\n", err)
+		fmt.Fprintf(stderr, "netscanner ping: %s (try: netscanner ping -h)\n", clip(err.Error()))
 		return exitUsage
 	}
 	addrs, err := resolveHosts(ctx, cfg.hosts)
 	if err != nil {
-		fmt.Fprintf(stderr, "netscanner ping: %v\n", err)
+		fmt.Fprintf(stderr, "netscanner ping: %s\n", clip(err.Error()))
 		return exitUsage
 	}
 
@@ -408,11 +413,11 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			printFlagUsage(stderr, fs, "doctor [--json]", "Say which ping methods work here and how to enable the others.")
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "netscanner doctor: %v (try: netscanner doctor -h)\n", err)
+		fmt.Fprintf(stderr, "netscanner doctor: %s (try: netscanner doctor -h)\n", clip(err.Error()))
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "netscanner doctor: unexpected argument %q (doctor takes no hosts)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "netscanner doctor: %s\n", clip(fmt.Sprintf("unexpected argument %q (doctor takes no hosts)", fs.Arg(0))))
 		return exitUsage
 	}
 

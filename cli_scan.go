@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -16,6 +18,7 @@ import (
 
 	"netscanner/icmpsock"
 	"netscanner/scanner"
+	"netscanner/scanner/oui"
 )
 
 // Limits on scan's flags. They keep a typo from turning into a flood, a
@@ -25,7 +28,11 @@ const (
 	minRetryInterval = time.Millisecond
 	maxScanRate      = 1_000_000 // requests per second, ever
 	fastScanRate     = 100_000   // above this, --i-know-rate must be given
-	maxScanHosts     = 1 << 24   // --max-hosts: a /8
+	// localScanRate caps --rate, unless --i-know-rate is given, when no
+	// targets are: the scan then covers this machine's own networks, most
+	// often a Wi-Fi access point shared with others.
+	localScanRate = 10_000
+	maxScanHosts  = 1 << 24 // --max-hosts: a /8
 )
 
 // scanPrefix starts every line scan writes to stderr.
@@ -48,6 +55,8 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 		method   string
 		iKnow    bool
 		maxHosts int
+		noNames  bool
+		ports    string
 	)
 	def := scanner.DefaultConfig()
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
@@ -61,6 +70,9 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 	fs.BoolVar(&iKnow, "i-know-rate", false, fmt.Sprintf("allow --rate above %d, up to %d", fastScanRate, maxScanRate))
 	fs.StringVar(&method, "method", "auto", "how to ping: auto, dgram, raw, exec or tcp")
 	fs.IntVar(&maxHosts, "max-hosts", scanner.DefaultMaxHosts, "refuse to scan more addresses than this")
+	fs.BoolVar(&noNames, "no-names", false, "do not look up host names (DNS PTR, mDNS, NetBIOS)")
+	fs.StringVar(&ports, "ports", joinPorts(scanner.DefaultPorts()),
+		fmt.Sprintf("TCP ports to try on each live host: a list with ranges (22,80,8000-8010, at most %d ports) or none", scanner.MaxPorts))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printFlagUsage(stderr, fs, "scan [flags] [TARGET...]",
@@ -93,10 +105,18 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 		return c, usagef("--max-hosts %d: want 1 to %d", maxHosts, maxScanHosts)
 	}
 	e.MaxHosts = maxHosts
+	portList, err := scanner.ParsePorts(ports)
+	if err != nil {
+		return c, usagef("--%v", err)
+	}
+	e.Enrich = &scanner.Enrich{Names: !noNames, Ports: portList, LinkLocal: true}
 	for _, a := range fs.Args() {
 		if len(a) > 1 && a[0] == '-' {
-			return c, usagef("%q is not a target (flags go before the targets)", a)
+			return c, usagef("%s is not a target (flags go before the targets)", quoteInput(a))
 		}
+	}
+	if fs.NArg() == 0 && e.Rate > localScanRate && !iKnow {
+		return c, usagef("--rate %v: without targets the scan covers this machine's own networks, where more than %d requests per second drowns other traffic; add --i-know-rate if this one can take it", e.Rate, localScanRate)
 	}
 	c.targets = fs.Args()
 	return c, nil
@@ -119,7 +139,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer, open 
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s%v (try: netscanner scan -h)\n", scanPrefix, err)
+		fmt.Fprintf(stderr, "%s%s (try: netscanner scan -h)\n", scanPrefix, clip(err.Error()))
 		return exitUsage
 	}
 
@@ -142,6 +162,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer, open 
 		scanPrefix, targets, targets.Len(), strconv.FormatFloat(cfg.engine.Rate, 'f', -1, 64))
 
 	out := newScanOutput(stdout, stderr, cfg.json, targets)
+	if cfg.engine.Enrich != nil {
+		out.enriched = true
+		if cfg.engine.Enrich.LinkLocal {
+			// Room for the link-local neighbours the scan may add.
+			out.ipWidth = max(out.ipWidth, linkLocalWidth())
+		}
+	}
 	sum, err := scanner.Scan(ctx, conn, targets, cfg.engine, out.emit)
 	out.close()
 
@@ -149,8 +176,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer, open 
 	if sum.Cancelled {
 		state = " (interrupted)"
 	}
-	fmt.Fprintf(stderr, "%sfound %d of %d in %.1f s by %s%s\n",
-		scanPrefix, sum.Alive, sum.Total, sum.Elapsed.Seconds(), sum.Method, state)
+	more := ""
+	if sum.Neighbours > 0 {
+		more = fmt.Sprintf(", and %d IPv6 link-local neighbour%s", sum.Neighbours, plural(sum.Neighbours))
+	}
+	fmt.Fprintf(stderr, "%sfound %d of %d%s in %.1f s by %s%s\n",
+		scanPrefix, sum.Alive, sum.Total, more, sum.Elapsed.Seconds(), sum.Method, state)
 	if err != nil && !sum.Cancelled {
 		fmt.Fprintf(stderr, "%s%v\n", scanPrefix, err)
 		return exitFail
@@ -193,7 +224,7 @@ func scanTargets(ctx context.Context, cfg scanConfig, stderr io.Writer) (*scanne
 			fmt.Fprintf(stderr, "%s%v\n", scanPrefix, ctx.Err())
 			return nil, exitFail
 		}
-		fmt.Fprintf(stderr, "%s%v (try: netscanner scan -h)\n", scanPrefix, err)
+		fmt.Fprintf(stderr, "%s%s (try: netscanner scan -h)\n", scanPrefix, clip(err.Error()))
 		return nil, exitUsage
 	}
 	return t, exitOK
@@ -218,12 +249,17 @@ func announceScanMethod(stderr io.Writer, r *icmpsock.Report) {
 // scanOutput prints a scan's events: live hosts on stdout, as a table or
 // as JSON lines, and a progress bar on stderr when stderr is a terminal.
 // Scan calls emit from one goroutine, so it needs no lock.
+//
+// With enrichment, a host is printed once its enrichment is over (the
+// HostUpdated with Enriched set, usually within a second of its answer),
+// so that every row and JSON line is the whole story of one host.
 type scanOutput struct {
-	stdout  io.Writer
-	json    *json.Encoder // nil for the table
-	bar     *progressbar.ProgressBar
-	ipWidth int
-	header  bool // the table's header is out
+	stdout   io.Writer
+	json     *json.Encoder // nil for the table
+	bar      *progressbar.ProgressBar
+	ipWidth  int
+	header   bool // the table's header is out
+	enriched bool // print hosts when enriched, not when found
 }
 
 func newScanOutput(stdout, stderr io.Writer, asJSON bool, targets *scanner.Targets) *scanOutput {
@@ -250,7 +286,12 @@ func newScanOutput(stdout, stderr io.Writer, asJSON bool, targets *scanner.Targe
 
 func (o *scanOutput) emit(e scanner.Event) {
 	switch e.Kind {
-	case scanner.HostFound:
+	case scanner.HostFound, scanner.HostUpdated:
+		// Without enrichment a host is whole when found; with it, when
+		// its last update says so.
+		if whole := e.Host.Enriched || e.Kind == scanner.HostFound && !o.enriched; !whole {
+			return
+		}
 		if o.bar != nil {
 			_ = o.bar.Clear() // the row goes where the bar was; the bar comes back
 		}
@@ -270,18 +311,111 @@ func (o *scanOutput) host(h scanner.Host) {
 		return
 	}
 	if !o.header {
-		fmt.Fprintf(o.stdout, "%-*s  %10s  %4s  %s\n", o.ipWidth, "IP", "RTT", "TTL", "REASON")
+		head := fmt.Sprintf("%-*s  %10s  %4s  %-10s", o.ipWidth, "IP", "RTT", "TTL", "REASON")
+		if o.enriched {
+			head += fmt.Sprintf("  %-17s  %-*s  %-*s  %s", "MAC", vendorWidth, "VENDOR", nameWidth, "NAME", "PORTS")
+		}
+		fmt.Fprintln(o.stdout, strings.TrimRight(head, " "))
 		o.header = true
 	}
 	ttl := "-"
 	if h.TTL > 0 {
 		ttl = fmt.Sprint(h.TTL)
 	}
-	line := fmt.Sprintf("%-*s  %7s ms  %4s  %s", o.ipWidth, h.Addr, formatMs(millis(h.RTT)), ttl, h.Reason)
-	if h.Hostname != "" {
-		line += "  " + h.Hostname
+	line := fmt.Sprintf("%-*s  %7s ms  %4s  %-10s", o.ipWidth, h.Addr, formatMs(millis(h.RTT)), ttl, h.Reason)
+	if !o.enriched {
+		if h.Hostname != "" {
+			line += "  " + h.Hostname
+		}
+		fmt.Fprintln(o.stdout, strings.TrimRight(line, " "))
+		return
+	}
+	mac := "-"
+	if h.MAC != nil {
+		mac = h.MAC.String()
+	}
+	var ports []string
+	for _, p := range h.Ports {
+		ports = append(ports, portLabel(p))
+	}
+	line += fmt.Sprintf("  %-17s  %-*s  %-*s  %s", mac, vendorWidth, cell(h.Vendor, vendorWidth),
+		nameWidth, cell(h.Hostname, nameWidth), orDash(strings.Join(ports, ",")))
+	var marks []string
+	if h.Self {
+		marks = append(marks, "this machine")
+	}
+	if h.Gateway {
+		marks = append(marks, "gateway")
+	}
+	if h.Note != "" {
+		marks = append(marks, h.Note)
+	}
+	if len(marks) > 0 {
+		line += "  [" + strings.Join(marks, "; ") + "]"
 	}
 	fmt.Fprintln(o.stdout, line)
+}
+
+// Widths of the table's text columns; longer text is cut with an
+// ellipsis (the JSON has it whole).
+const (
+	vendorWidth = len(oui.PrivateName)
+	nameWidth   = 24
+)
+
+// cell fits s into width runes, "-" when empty.
+func cell(s string, width int) string {
+	if s == "" {
+		return "-"
+	}
+	if r := []rune(s); len(r) > width {
+		return string(r[:width-1]) + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// portLabel is 22/ssh, or 8000 for a port without a known service.
+func portLabel(p scanner.Port) string {
+	if p.Service == "" {
+		return strconv.Itoa(int(p.Number))
+	}
+	return fmt.Sprintf("%d/%s", p.Number, p.Service)
+}
+
+// linkLocalWidth is the width of the longest link-local address with a
+// zone this machine can have: fe80:: and four groups, then an interface
+// name.
+func linkLocalWidth() int {
+	longest := 0
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, ifc := range ifs {
+			longest = max(longest, len(ifc.Name))
+		}
+	}
+	return len("fe80::ffff:ffff:ffff:ffff%") + longest
+}
+
+// joinPorts writes a port list as --ports takes it.
+func joinPorts(ports []uint16) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func (o *scanOutput) close() {
@@ -293,16 +427,22 @@ func (o *scanOutput) close() {
 // scanHostJSON is the --json shape of a live host: the same fields the
 // app knows, empty where enrichment has not filled them in.
 type scanHostJSON struct {
-	IP       string         `json:"ip"`
-	Alive    bool           `json:"alive"`
-	RTTms    float64        `json:"rtt_ms"`
-	TTL      *int           `json:"ttl"` // null when unknown
-	Method   string         `json:"method"`
-	Reason   string         `json:"reason"`
-	Hostname string         `json:"hostname"`
-	MAC      string         `json:"mac"`
-	Vendor   string         `json:"vendor"`
-	Ports    []scanPortJSON `json:"ports"` // [] when none known
+	IP        string         `json:"ip"`
+	Alive     bool           `json:"alive"`
+	RTTms     float64        `json:"rtt_ms"`
+	TTL       *int           `json:"ttl"` // null when unknown
+	Method    string         `json:"method"`
+	Reason    string         `json:"reason"`
+	Reasons   []string       `json:"reasons"` // every sign of life, reason first
+	Hostname  string         `json:"hostname"`
+	Names     []string       `json:"names"` // [] when none known
+	MAC       string         `json:"mac"`
+	MACSource string         `json:"mac_source"` // neighbour, netbios, interface; "" without a MAC
+	Vendor    string         `json:"vendor"`
+	Ports     []scanPortJSON `json:"ports"` // [] when none known
+	Self      bool           `json:"self"`
+	Gateway   bool           `json:"gateway"`
+	Note      string         `json:"note"`
 }
 
 type scanPortJSON struct {
@@ -313,7 +453,12 @@ type scanPortJSON struct {
 func newScanHostJSON(h scanner.Host) scanHostJSON {
 	j := scanHostJSON{
 		IP: h.Addr.String(), Alive: true, RTTms: millis(h.RTT), Method: string(h.Method),
-		Reason: h.Reason, Hostname: h.Hostname, Vendor: h.Vendor, Ports: []scanPortJSON{},
+		Reason: h.Reason, Reasons: append([]string{}, h.Reasons...), Hostname: h.Hostname,
+		Names: append([]string{}, h.Names...), MACSource: h.MACSource, Vendor: h.Vendor,
+		Ports: []scanPortJSON{}, Self: h.Self, Gateway: h.Gateway, Note: h.Note,
+	}
+	if len(j.Reasons) == 0 && h.Reason != "" {
+		j.Reasons = []string{h.Reason}
 	}
 	if h.TTL > 0 {
 		ttl := h.TTL

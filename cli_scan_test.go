@@ -62,6 +62,14 @@ func TestScanBadUsage(t *testing.T) {
 		{[]string{"--max-hosts", "100", "198.18.1.0/24"}, "more than --max-hosts 100"},
 		{[]string{""}, "no targets"},
 		{[]string{"198.18.1.1", "fe80::1%eth0;x"}, "metacharacter"},
+		{[]string{"--ports", "0", "198.18.1.1"}, "--ports: \"0\": port out of range"},
+		{[]string{"--ports", "65536", "198.18.1.1"}, "port out of range"},
+		{[]string{"--ports", "1-2000", "198.18.1.1"}, "more than 1024 ports"},
+		{[]string{"--ports", "90-80", "198.18.1.1"}, "range runs backwards"},
+		{[]string{"--ports", "80,,81", "198.18.1.1"}, "empty item"},
+		{[]string{"--ports", "", "198.18.1.1"}, "empty list"},
+		{[]string{"--ports", "http", "198.18.1.1"}, "want a port number"},
+		{[]string{"--no-names=perhaps", "198.18.1.1"}, "invalid boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -102,7 +110,8 @@ func TestScanHelp(t *testing.T) {
 	}
 	help := errb.String()
 	for _, want := range []string{"Usage: netscanner scan", "-json", "-timeout", "-retries", "-retry-interval",
-		"-rate", "1000 suits", "-i-know-rate", "-method", "-max-hosts"} {
+		"-rate", "1000 suits", "-i-know-rate", "-method", "-max-hosts",
+		"-no-names", "-ports", "22,53,80,139,443,445,554,631,8080,8009,9100,62078,3389"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("scan -h does not mention %q:\n%s", want, help)
 		}
@@ -143,7 +152,8 @@ func TestScanCommandJSON(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if wantKeys := []string{"alive", "hostname", "ip", "mac", "method", "ports", "reason", "rtt_ms", "ttl", "vendor"}; !slices.Equal(keys, wantKeys) {
+		if wantKeys := []string{"alive", "gateway", "hostname", "ip", "mac", "mac_source", "method", "names", "note",
+			"ports", "reason", "reasons", "rtt_ms", "self", "ttl", "vendor"}; !slices.Equal(keys, wantKeys) {
 			t.Errorf("keys %v, want %v", keys, wantKeys)
 		}
 		if m["alive"] != true || m["method"] != "raw" || m["reason"] != "echo-reply" {
@@ -190,7 +200,8 @@ func TestScanCommandTable(t *testing.T) {
 		t.Errorf("no note about host bits on stderr:\n%s", errOut)
 	}
 	for i, ip := range []string{"198.18.1.1 ", "198.18.1.4 "} {
-		if l := lines[i+1]; !strings.HasPrefix(l, ip) || !strings.Contains(l, " ms") || !strings.HasSuffix(l, "echo-reply") {
+		if l := lines[i+1]; !strings.HasPrefix(l, ip) || !strings.Contains(l, " ms") || !strings.Contains(l, " echo-reply ") ||
+			!strings.HasSuffix(l, "[behind router 198.18.0.2: no MAC address from here]") {
 			t.Errorf("row %q does not report %s", l, ip)
 		}
 	}

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "netscanner: unknown command %q (try: netscanner help)\n", args[0])
+	fmt.Fprintf(stderr, "netscanner: unknown command %s (try: netscanner help)\n", quoteInput(args[0]))
 	return exitUsage
 }
 

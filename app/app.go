@@ -52,13 +52,28 @@ type Options struct {
 	Now func() time.Time
 	// OpenURL opens a web page, for tests. Default: the app's OpenURL.
 	OpenURL func(*url.URL) error
+	// Autoscan starts a scan as soon as the networks are known, as if
+	// the user had typed it into the target field and tapped Scan;
+	// AutoscanNetworks scans the detected networks. Empty: none.
+	Autoscan string
+	// Select opens this host's details as soon as a scan finds it.
+	Select netip.Addr
+	// Trace, if set, gets a line when a scan starts and ends and when
+	// Select's details open, for scripts that drive the app.
+	Trace io.Writer
 }
 
 // Run opens the app's window on backend and returns when it is closed.
 // If the environment variable NETSCANNER_DEMO names a JSON export (or is
 // "1" for the built-in sample), the app replays those hosts instead of
-// scanning: nothing is sent, and screenshots show a realistic network.
+// scanning: nothing is sent. The variables OptionsFromEnv reads set the
+// rest; one that makes no sense ends Run with exit code 2.
 func Run(backend Backend, stderr io.Writer) int {
+	opts, err := OptionsFromEnv(os.Getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "netscanner:", err)
+		return 2
+	}
 	if demo := os.Getenv("NETSCANNER_DEMO"); demo != "" {
 		b, err := NewDemoBackend(demo)
 		if err != nil {
@@ -70,11 +85,15 @@ func Run(backend Backend, stderr io.Writer) int {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
 	w := a.NewWindow("Netscanner")
-	u, err := New(a, w, backend, Options{})
+	u, err := New(a, w, backend, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "netscanner:", err)
 	}
-	w.Resize(fyne.NewSize(1120, 720))
+	size := fyne.NewSize(1120, 720)
+	if opts.Phone {
+		size = fyne.NewSize(420, 800) // a phone's shape, where a desktop shows it
+	}
+	w.Resize(size)
 	w.SetOnClosed(func() {
 		u.Close()
 		if c, ok := backend.(io.Closer); ok {
@@ -170,19 +189,35 @@ func (u *UI) goWork(fn func()) {
 }
 
 // loadEnvironment asks the backend for the networks and the ping method,
-// off the UI goroutine.
+// off the UI goroutine. An autoscan waits for both, so that the scan it
+// starts is shown with its method, and then starts.
 func (u *UI) loadEnvironment() {
 	method := u.store.Settings().Method
 	ctx := u.ctx
+	together := u.opts.Autoscan != ""
+	if together {
+		u.w.badge.SetText("Checking ping…")
+	}
 	u.goWork(func() {
 		nets, err := u.backend.Networks()
+		var r *icmpsock.Report
+		if together {
+			r = u.backend.Method(ctx, method)
+		}
 		fyne.Do(func() {
-			if ctx.Err() == nil {
-				u.setNetworks(nets, err)
+			if ctx.Err() != nil {
+				return
+			}
+			u.setNetworks(nets, err)
+			if together {
+				u.setReport(r)
+				u.autoscan()
 			}
 		})
 	})
-	u.refreshMethod(method)
+	if !together {
+		u.refreshMethod(method)
+	}
 }
 
 // refreshMethod asks which ping method a scan would use.

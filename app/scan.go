@@ -188,6 +188,7 @@ func (u *UI) applyBatch(run *scanRun, evs []scanner.Event) {
 		}
 	}
 	u.updateStatus()
+	u.selectWanted()
 }
 
 // updateStatus shows the progress of the running or last scan.
@@ -216,6 +217,7 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 	if u.run != run {
 		return
 	}
+	defer u.traceScanEnd()
 	u.run = nil
 	u.w.scan.SetText("Scan")
 	u.w.scan.SetIcon(theme.SearchIcon())

@@ -107,6 +107,8 @@ func OpenExec(opts Options) (Conn, error) {
 // pass `ip netns exec NAME` so that the pings run inside a test network.
 func openExec(opts Options, wrap []string) (*execConn, error) {
 	opts = opts.withDefaults()
+	// A ping being started holds two pipes, four descriptors.
+	opts.Concurrency = fdConcurrency(opts.Concurrency, 4)
 	path, err := FindPing(opts.PingPath)
 	if err != nil {
 		return nil, &MethodError{Method: Exec, Reason: "no usable ping program: " + err.Error(), Err: err}
@@ -296,7 +298,17 @@ func (c *execConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 func (c *execConn) run(dst netip.Addr, seq uint16) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout+execGrace)
 	defer cancel()
-	stdout, stderr, _ := runPing(ctx, c.wrap, pingArgv(c.ping, dst, c.timeout))
+	var stdout, stderr []byte
+	for try := 0; ; try++ {
+		var err error
+		stdout, stderr, err = runPing(ctx, c.wrap, pingArgv(c.ping, dst, c.timeout))
+		if !shortage(err) {
+			break
+		}
+		if !shortageWait(ctx, try) {
+			return
+		}
+	}
 	// The exit status adds nothing the output does not say; a ping
 	// killed by Close or its deadline simply yields fewer lines.
 	lines, _ := ParsePingOutput(append(slices.Clip(stdout), stderr...))

@@ -47,6 +47,7 @@ var (
 	errForeign     = errors.New("not one of our requests")
 	errBadQuote    = errors.New("ICMP error quotes no echo request of ours")
 	errBadSendTime = errors.New("impossible send time")
+	errBadChecksum = errors.New("bad ICMP checksum")
 )
 
 // packet is what parseReply found in an answer to one of our requests.
@@ -108,6 +109,11 @@ func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
 	if err != nil {
 		return p, fmt.Errorf("%w: %v", errTruncated, err)
 	}
+	// Linux checks ICMP checksums before a ping socket or an ICMPv6 raw
+	// socket sees a message, but hands IPv4 raw sockets every packet as it
+	// arrived: without this, a corrupted copy of a reply (or a forged one)
+	// would prove a silent host up. Checked last, once all else matched.
+	badSum := raw && !v6 && inetChecksum(b) != 0
 	p.typ, p.code = icmpTypeNumber(m.Type), m.Code
 
 	switch body := m.Body.(type) {
@@ -130,6 +136,9 @@ func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
 		}
 		p.hasSent = true
 		p.typ, p.code = 0, 0
+		if badSum {
+			return packet{}, errBadChecksum
+		}
 		return p, nil
 	}
 
@@ -145,6 +154,9 @@ func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
 	p.dst = dst
 	if p.seq, p.sent, p.hasSent, err = parseQuotedEcho(v6, echo, me); err != nil {
 		return p, err
+	}
+	if badSum {
+		return packet{}, errBadChecksum
 	}
 	return p, nil
 }
@@ -319,4 +331,20 @@ func icmpErrorText(v6 bool, typ, code int) string {
 		return "parameter problem"
 	}
 	return fmt.Sprintf("ICMPv6 type %d code %d", typ, code)
+}
+
+// inetChecksum is the Internet checksum (RFC 1071) of b; over a message
+// that carries its own correct checksum it is 0.
+func inetChecksum(b []byte) uint16 {
+	var sum uint32
+	for ; len(b) >= 2; b = b[2:] {
+		sum += uint32(b[0])<<8 | uint32(b[1])
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
 }

@@ -51,6 +51,7 @@ func OpenTCP(opts Options) (Conn, error) {
 
 func openTCP(opts Options, dial func(context.Context, netip.Addr, uint16) (*ICMPError, error)) *tcpConn {
 	opts = opts.withDefaults()
+	opts.Concurrency = fdConcurrency(opts.Concurrency, 1) // one socket per connect
 	ctx, cancel := context.WithCancel(context.Background())
 	return &tcpConn{
 		ports:   slices.Clone(opts.TCPPorts),
@@ -145,6 +146,13 @@ func (c *tcpConn) connect(ctx context.Context, dst netip.Addr, port, seq uint16)
 	defer cancel()
 	start := time.Now()
 	icmpErr, err := c.dial(ctx, dst, port)
+	for try := 0; icmpErr == nil && shortage(err); try++ {
+		if !shortageWait(ctx, try) {
+			return Reply{}, false
+		}
+		start = time.Now()
+		icmpErr, err = c.dial(ctx, dst, port)
+	}
 	r := Reply{Addr: dst, From: dst, Seq: seq, RTT: time.Since(start), Method: TCP}
 	switch {
 	case icmpErr != nil:

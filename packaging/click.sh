@@ -2,15 +2,18 @@
 # Builds the Ubuntu Touch click package for one architecture:
 #   packaging/click.sh amd64|arm64  ->  dist/CLICK_NAME_VERSION_ARCH.click
 #
-# The click holds the phone-layout binary (built with -tags mobile) in
-# lib/TRIPLET/bin/, a launcher that keeps Fyne's files inside the folders
-# the confinement allows, the desktop file, the AppArmor policy (networking
-# only) and the icon. arm64 is cross-compiled with Debian's aarch64 gcc
+# The click holds the binary in lib/TRIPLET/bin/, a launcher that asks it
+# for the phone layout (NETSCANNER_PHONE=1) and keeps Fyne's files inside
+# the folders the confinement allows, the desktop file, the AppArmor
+# policy (networking only) and the icon. arm64 is cross-compiled with Debian's aarch64 gcc
 # against Debian's arm64 multiarch libraries. Environment:
 #   VERSION     overrides FyneApp.toml's version
 #   CLICK_NAME  the click's name (default netscanner.netscanner)
 #   MAINTAINER  "Name <mail>" (default: the Netscanner maintainers)
-#   CLICK_TAGS  extra build tags (default: mobile, Fyne's phone driver)
+#   CLICK_TAGS  extra build tags (default: none). The binary uses Fyne's
+#               desktop driver; CLICK_TAGS=mobile selects Fyne's phone
+#               driver instead, which on Linux is a debugging shim (no
+#               keyboard, a window named App, busy until resized)
 #   SYSROOT     optional root of an older distribution to link against
 #               (see README.md: Ubuntu Touch 20.04 has glibc 2.31)
 #   DIST        output folder (default: dist/)
@@ -20,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 arch="${1:-}"
 CLICK_NAME="${CLICK_NAME:-netscanner.netscanner}"
 MAINTAINER="${MAINTAINER:-Netscanner maintainers <netscanner@users.noreply.github.com>}"
-CLICK_TAGS="${CLICK_TAGS-mobile}"
+CLICK_TAGS="${CLICK_TAGS-}"
 # Ubuntu Touch 20.04 is Ubuntu focal: binaries that need a newer glibc
 # than focal's do not start there.
 UT_GLIBC=2.31
@@ -77,7 +80,7 @@ bin="$stage/lib/$triplet/bin/$EXE"
 mkdir -p "$(dirname "$bin")"
 echo "click: building $APP_NAME $VERSION (phone layout) for linux/$arch${SYSROOT:+ against $SYSROOT}"
 # fyne build adds the release tag and hardening flags and embeds the
-# FyneApp.toml metadata; the mobile tag selects the phone layout.
+# FyneApp.toml metadata; the launcher selects the phone layout.
 (cd "$src" && "$FYNE" build --release --tags "$TAGS${CLICK_TAGS:+,$CLICK_TAGS}" -o "$bin")
 [ -x "$bin" ] || die "fyne build made no $bin"
 

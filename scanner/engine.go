@@ -108,6 +108,12 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 //
 // Scan does not close conn, and it leaves late answers unread in it: a
 // Conn may serve several scans one after another.
+//
+// With cfg.Enrich set, each host's enrichment starts when it is found and
+// runs beside the sweep; what it learns arrives as HostUpdated events (the
+// last with Host.Enriched set), still on the caller's goroutine, and
+// Finished waits for it at most Enrich.Wait after the sweep (see Enrich).
+// Enrichment works in the network namespace of the calling thread.
 func Scan(ctx context.Context, conn icmpsock.Conn, targets *Targets, cfg Config, emit func(Event)) (Summary, error) {
 	if targets.Len() == 0 {
 		sum := Summary{Method: conn.Method()}
@@ -119,6 +125,11 @@ func Scan(ctx context.Context, conn icmpsock.Conn, targets *Targets, cfg Config,
 			e.Host.Hostname = targets.Name(e.Host.Addr)
 		}
 		emit(e)
+	}
+	if cfg.Enrich != nil {
+		return scanEnriched(ctx, conn.Method(), targets, *cfg.Enrich, withName, func(emit func(Event)) (Summary, error) {
+			return sweep(ctx, conn, targets.All(), targets.Len(), cfg, emit)
+		})
 	}
 	return sweep(ctx, conn, targets.All(), targets.Len(), cfg, withName)
 }
@@ -158,8 +169,9 @@ func (cfg Config) withDefaults() (Config, error) {
 
 // pending is a host with a request out and no verdict yet.
 type pending struct {
-	sent int       // requests sent so far: 1 + retries
-	last time.Time // when the latest was handed to Send
+	sent     int       // requests sent so far: 1 + retries
+	last     time.Time // when the latest was handed to Send
+	deadline time.Time // when the host is given up on; zero until its last request is out
 }
 
 // due is a queue entry: what to do for addr, and when.
@@ -438,7 +450,10 @@ func (s *scan) probe(ctx context.Context, a netip.Addr, attempt int) error {
 	if attempt < s.cfg.Retries {
 		s.retries.push(due{a, now.Add(s.cfg.RetryInterval)})
 	} else {
-		s.expiries.push(due{a, now.Add(s.wait)})
+		p := s.live[a]
+		p.deadline = now.Add(s.wait)
+		s.live[a] = p
+		s.expiries.push(due{a, p.deadline})
 	}
 	return nil
 }
@@ -483,6 +498,12 @@ func (s *scan) match(r icmpsock.Reply) (Host, bool) {
 	}
 	if attempt := int(r.Seq - s.base); attempt >= p.sent {
 		return Host{}, false // not a request of ours to this host
+	}
+	if !p.deadline.IsZero() && time.Now().After(p.deadline) {
+		// Too late: expire has only not got to this host yet. Whether
+		// an answer counts must not depend on which of two ready
+		// channels the receiver happened to read first.
+		return Host{}, false
 	}
 	s.finish(r.Addr)
 	if r.Err != nil {

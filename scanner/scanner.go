@@ -30,6 +30,11 @@ type Config struct {
 	Rate float64
 	// MaxHosts refuses target sets larger than this.
 	MaxHosts int
+	// Enrich, when set, makes every host found say what it is: its MAC
+	// address and maker, its names, its open ports, whether it is this
+	// machine or the gateway; and finds the IPv6 link-local neighbours
+	// no sweep can enumerate. Nil sweeps and nothing more.
+	Enrich *Enrich
 }
 
 // DefaultConfig returns the settings a user would choose for a home
@@ -68,6 +73,19 @@ type Host struct {
 	Ports    []Port           // open TCP ports
 	Self     bool             // this machine
 	Gateway  bool             // the default gateway
+
+	Names     []string // every name known, best (Hostname) first
+	MACSource string   // where MAC came from: MACFromNeighbours, MACFromNetBIOS or MACFromInterface
+	// Reasons lists every sign of life the host gave, Reason first:
+	// "echo-reply", "tcp-rst", "tcp-open", "neighbour" (the kernel
+	// resolved its MAC address), "mdns", "netbios".
+	Reasons []string
+	// Note says what a user should know about the host that the fields
+	// do not, such as why it has no MAC address.
+	Note string
+	// Enriched is set on the last HostUpdated of a host: its enrichment
+	// is over, and the Host is all the scan will learn about it.
+	Enriched bool
 }
 
 // Port is an open TCP port and the service usually behind it.
@@ -103,4 +121,8 @@ type Summary struct {
 	Method    icmpsock.Method // method used
 	Elapsed   time.Duration
 	Cancelled bool // the context ended the scan early
+	// Neighbours counts the hosts found beyond the targets, and not in
+	// Alive: IPv6 link-local neighbours that answered on the scanned
+	// LAN (see Enrich.LinkLocal).
+	Neighbours int
 }

@@ -78,7 +78,8 @@ type Range struct {
 }
 
 // Targets is a set of addresses to scan, held as a sorted list of disjoint,
-// non-adjacent ranges. That keeps a /16 at one entry instead of 65,536,
+// non-adjacent ranges (single zoned or special addresses excepted; see
+// mergeRanges). That keeps a /16 at one entry instead of 65,536,
 // makes duplicates across inputs vanish when the ranges are merged, and
 // lets Contains answer with a binary search.
 //
@@ -102,7 +103,11 @@ type Targets struct {
 //	printer.lan                    a host name: every A and AAAA address it has
 //
 // The network and broadcast addresses of an IPv4 prefix shorter than /31
-// are skipped; ranges and single addresses are taken literally. A prefix
+// are skipped, and so are multicast addresses (224.0.0.0/4, ff00::/8), the
+// limited broadcast 255.255.255.255 and the unspecified addresses wherever
+// a prefix, range or host name covers them: only a user who types one of
+// them alone gets it (a note says what was skipped). Otherwise ranges and
+// single addresses are taken literally. A prefix
 // written with host bits set, such as 198.18.0.7/24 copied from `ip addr`,
 // is taken as its network (198.18.0.0/24) and a note says so; see Notes.
 // IPv4-mapped IPv6 addresses are taken as the IPv4 address they carry.
@@ -161,6 +166,7 @@ type builder struct {
 	ranges []Range
 	notes  []string
 	names  map[netip.Addr]string
+	alone  map[netip.Addr]bool // addresses typed on their own, which are scanned even if special
 }
 
 // addToken checks one target and adds its addresses. A host name is
@@ -187,6 +193,7 @@ func (b *builder) addToken(tok string) (name string, err error) {
 		if a.Is4In6() || !a.IsLinkLocalUnicast() {
 			return "", fail("a zone (%%%s) is allowed only on a link-local address (fe80::/10)", a.Zone())
 		}
+		b.typedAlone(a)
 		return "", b.add(tok, Range{a, a})
 	}
 
@@ -203,6 +210,7 @@ func (b *builder) addToken(tok string) (name string, err error) {
 
 	if a, err := netip.ParseAddr(tok); err == nil {
 		a = a.Unmap()
+		b.typedAlone(a)
 		return "", b.add(tok, Range{a, a})
 	}
 
@@ -303,9 +311,117 @@ func (b *builder) resolve(ctx context.Context, res *net.Resolver, names []string
 	return nil
 }
 
+// typedAlone records that a was typed as a target by itself.
+func (b *builder) typedAlone(a netip.Addr) {
+	if b.alone == nil {
+		b.alone = map[netip.Addr]bool{}
+	}
+	b.alone[a] = true
+}
+
+// special are addresses that no prefix, range or host name sends to: a
+// request there reaches every host of a link or group at once (or, for the
+// unspecified address, this machine itself), so a sweep would flood others'
+// networks and credit the answers to the wrong address. A user who types
+// one of them alone gets it.
+var special = []struct {
+	r    Range
+	what string
+}{
+	{Range{netip.IPv4Unspecified(), netip.IPv4Unspecified()}, "unspecified"},
+	{Range{netip.MustParseAddr("224.0.0.0"), netip.MustParseAddr("239.255.255.255")}, "multicast"},
+	{Range{netip.MustParseAddr("255.255.255.255"), netip.MustParseAddr("255.255.255.255")}, "broadcast"},
+	{Range{netip.IPv6Unspecified(), netip.IPv6Unspecified()}, "unspecified"},
+	{Range{netip.MustParseAddr("ff00::"), netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}, "multicast"},
+}
+
+// specialSingle reports whether r is one special address.
+func specialSingle(r Range) bool {
+	if r.First != r.Last {
+		return false
+	}
+	for _, sp := range special {
+		if r.First.Is4() == sp.r.First.Is4() && !r.First.Less(sp.r.First) && !sp.r.Last.Less(r.First) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipSpecial merges ranges and removes the special addresses, except
+// those typed alone, and notes what it skipped.
+func (b *builder) skipSpecial(ranges []Range) []Range {
+	// Special addresses typed alone come back at the end; until then they
+	// must not count as skipped twice.
+	ranges = mergeRanges(slices.DeleteFunc(ranges, specialSingle))
+	covered := func(a netip.Addr) bool {
+		for _, r := range ranges {
+			if a.Is4() == r.First.Is4() && !a.Less(r.First) && !r.Last.Less(a) {
+				return true
+			}
+		}
+		return false
+	}
+	var back []netip.Addr // special addresses typed alone that a range also covers
+	for a := range b.alone {
+		if specialSingle(Range{a, a}) && covered(a) {
+			back = append(back, a)
+		}
+	}
+	skipped := map[string]uint64{}
+	for _, sp := range special {
+		var out []Range
+		for _, r := range ranges {
+			if r.First.Zone() != "" || r.First.Is4() != sp.r.First.Is4() ||
+				r.Last.Less(sp.r.First) || sp.r.Last.Less(r.First) {
+				out = append(out, r)
+				continue
+			}
+			lo, hi := r.First, r.Last
+			if sp.r.First.Compare(lo) > 0 {
+				lo = sp.r.First
+			}
+			if sp.r.Last.Compare(hi) < 0 {
+				hi = sp.r.Last
+			}
+			skipped[sp.what] = satAdd(skipped[sp.what], rangeSize(Range{lo, hi}))
+			if r.First.Less(lo) {
+				out = append(out, Range{r.First, lo.Prev()})
+			}
+			if hi.Less(r.Last) {
+				out = append(out, Range{hi.Next(), r.Last})
+			}
+		}
+		ranges = out
+	}
+	for a := range b.alone {
+		if specialSingle(Range{a, a}) {
+			ranges = append(ranges, Range{a, a})
+		}
+	}
+	for _, a := range back {
+		for _, sp := range special {
+			if specialSingle(Range{a, a}) && a.Is4() == sp.r.First.Is4() && !a.Less(sp.r.First) && !sp.r.Last.Less(a) {
+				skipped[sp.what]--
+			}
+		}
+	}
+	for _, sp := range special {
+		if n := skipped[sp.what]; n > 0 {
+			b.notes = append(b.notes, fmt.Sprintf("skipped %s %s address%s that a prefix, range or name covers; give one alone to scan it",
+				groupDigits(n), sp.what, map[bool]string{true: "", false: "es"}[n == 1]))
+			skipped[sp.what] = 0 // unspecified is listed twice, once per family
+		}
+	}
+	return mergeRanges(ranges)
+}
+
 // finish merges the ranges and checks the total.
 func (b *builder) finish() (*Targets, error) {
-	ranges := mergeRanges(b.ranges)
+	ranges := b.skipSpecial(b.ranges)
+	if len(ranges) == 0 {
+		return nil, &TargetError{Reason: "nothing left to scan once multicast, broadcast and unspecified addresses are skipped", Err: ErrNoTargets}
+	}
 	var total uint64
 	for _, r := range ranges {
 		total = satAdd(total, rangeSize(r))
@@ -318,14 +434,15 @@ func (b *builder) finish() (*Targets, error) {
 
 // mergeRanges sorts ranges and joins those that overlap or touch, in
 // place. Zoned addresses are only ever single addresses and are never
-// joined into runs, so every merged range can be written back as a target.
+// joined into runs, and neither is a special address typed alone (see
+// special), so every merged range can be written back as a target.
 func mergeRanges(rs []Range) []Range {
 	slices.SortFunc(rs, func(a, b Range) int { return compareAddr(a.First, b.First) })
 	out := rs[:0]
 	for _, r := range rs {
 		if n := len(out); n > 0 {
 			last := &out[n-1]
-			if last.First.Zone() != "" || r.First.Zone() != "" {
+			if last.First.Zone() != "" || r.First.Zone() != "" || specialSingle(*last) || specialSingle(r) {
 				if r == *last {
 					continue
 				}
@@ -601,7 +718,8 @@ func (t *Targets) Contains(a netip.Addr) bool {
 }
 
 // Ranges returns the set as sorted, disjoint, non-adjacent runs of
-// addresses. The slice is a copy.
+// addresses (single zoned or special addresses excepted). The slice is a
+// copy.
 func (t *Targets) Ranges() []Range {
 	if t == nil {
 		return nil

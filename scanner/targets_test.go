@@ -372,7 +372,9 @@ func TestPrefixes(t *testing.T) {
 			"198.18.0.32/27", "198.18.0.64/26", "198.18.0.128/26", "198.18.0.192/27", "198.18.0.224/28", "198.18.0.240/29",
 			"198.18.0.248/30", "198.18.0.252/31", "198.18.0.254/32"}},
 		{"2001:db8::/112 198.18.0.9", []string{"198.18.0.9/32", "2001:db8::/112"}},
-		{"255.255.255.254-255", []string{"255.255.255.254/31"}},
+		// The top of the space; 255.255.255.255 itself is skipped unless
+		// given alone (see TestTargetsSkipSpecial).
+		{"255.255.255.252-254", []string{"255.255.255.252/31", "255.255.255.254/32"}},
 	} {
 		ts, err := ParseTargets(context.Background(), []string{tc.in}, TargetOptions{MaxHosts: 1 << 17})
 		if err != nil {

@@ -1,0 +1,213 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultPorts are the TCP ports a scan tries on every live host: the
+// services that tell a home or office device's kind (a printer's ipp and
+// jetdirect, a Chromecast's 8009, an iPhone's sync port) and the ones a
+// user comes to open (ssh, web consoles, file sharing, remote desktop).
+func DefaultPorts() []uint16 {
+	return []uint16{22, 53, 80, 139, 443, 445, 554, 631, 8080, 8009, 9100, 62078, 3389}
+}
+
+// MaxPorts bounds the ports tried on each host: a scan is for finding
+// devices, and a thousand connects per host is already a port scan.
+const MaxPorts = 1024
+
+// DefaultPortTimeout is how long one connect may take. A LAN host answers
+// a connect in a few milliseconds, open or closed; only a firewall that
+// drops the attempt makes it wait, and then no answer is coming.
+const DefaultPortTimeout = 500 * time.Millisecond
+
+// services names what usually listens on the ports a scan tries by
+// default, with the names of the IANA registry (and of nmap) where there
+// is one.
+var services = map[uint16]string{
+	22:    "ssh",
+	53:    "domain",
+	80:    "http",
+	139:   "netbios-ssn",
+	443:   "https",
+	445:   "microsoft-ds",
+	554:   "rtsp",
+	631:   "ipp",
+	3389:  "ms-wbt-server",
+	8008:  "http-alt",
+	8009:  "googlecast",
+	8080:  "http-alt",
+	9100:  "jetdirect",
+	62078: "iphone-sync",
+}
+
+// ServiceName returns the service usually found on a TCP port, or "" for
+// a port outside the small table of services a scan looks for.
+func ServiceName(port uint16) string { return services[port] }
+
+// ParsePorts reads a port list as a user types it: ports and ranges
+// separated by commas, such as "22,80,8000-8010", or "none" for no port at
+// all (an empty, non-nil list). Ports run from 1 to 65535, a range's ends
+// are included, and a port listed twice is tried once; the order of first
+// mention is kept, so that the likeliest ports can go first. More than
+// MaxPorts ports in all is refused.
+func ParsePorts(s string) ([]uint16, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "none") {
+		return []uint16{}, nil
+	}
+	if s == "" {
+		return nil, errors.New("ports: empty list (use \"none\" for no ports)")
+	}
+	var (
+		out  []uint16
+		seen = make(map[uint16]bool)
+	)
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		lo, hi, err := parsePortItem(item)
+		if err != nil {
+			return nil, err
+		}
+		for p := uint32(lo); p <= uint32(hi); p++ {
+			if seen[uint16(p)] {
+				continue
+			}
+			seen[uint16(p)] = true
+			if out = append(out, uint16(p)); len(out) > MaxPorts {
+				return nil, fmt.Errorf("ports: more than %d ports; a device scan needs a handful", MaxPorts)
+			}
+		}
+	}
+	return out, nil
+}
+
+// parsePortItem reads "80" or "8000-8010".
+func parsePortItem(item string) (lo, hi uint16, err error) {
+	quoted := item
+	if len(quoted) > 32 {
+		quoted = quoted[:32] + "..."
+	}
+	if item == "" {
+		return 0, 0, errors.New("ports: empty item in the list (two commas in a row?)")
+	}
+	first, last, isRange := strings.Cut(item, "-")
+	if lo, err = parsePort(first); err != nil {
+		return 0, 0, fmt.Errorf("ports: %q: %w", quoted, err)
+	}
+	if !isRange {
+		return lo, lo, nil
+	}
+	if hi, err = parsePort(last); err != nil {
+		return 0, 0, fmt.Errorf("ports: %q: %w", quoted, err)
+	}
+	if hi < lo {
+		return 0, 0, fmt.Errorf("ports: %q: range runs backwards", quoted)
+	}
+	return lo, hi, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	s = strings.TrimSpace(s)
+	// Digits only: ParseUint would take "+80" or "0x50" in other bases
+	// no more than it takes a sign, but say it plainly.
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errors.New("want a port number from 1 to 65535, or a range such as 8000-8010")
+	}
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, errors.New("port out of range: want 1 to 65535")
+	}
+	return uint16(n), nil
+}
+
+// portResult is what connecting to a host's ports showed.
+type portResult struct {
+	Open []Port // accepted connects, in the order the ports were given
+	// Refused is true when at least one connect was refused: the host
+	// answered with a reset, which proves it up, but the port is closed.
+	Refused bool
+}
+
+// dialFunc opens a TCP connection; net.Dialer.DialContext in production,
+// a fake in tests.
+type dialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// probePorts connects to every port of addr at once, each connect waiting
+// for a slot in sem (shared by every host of a scan, so that the scan has
+// a bounded number of connects in flight) and taking at most timeout. A
+// connect that is accepted is closed at once: knowing the port is open is
+// all a scan wants. A refused connect is a closed port, not an open one.
+func probePorts(ctx context.Context, dial dialFunc, addr netip.Addr, ports []uint16, timeout time.Duration, sem chan struct{}) portResult {
+	type outcome struct {
+		port    uint16
+		open    bool
+		refused bool
+	}
+	results := make(chan outcome, len(ports))
+	for _, p := range ports {
+		go func() {
+			o := outcome{port: p}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results <- o
+				return
+			}
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			c, err := dial(dctx, "tcp", netip.AddrPortFrom(addr, p).String())
+			switch {
+			case err == nil:
+				c.Close()
+				o.open = true
+			case errors.Is(err, syscall.ECONNREFUSED):
+				o.refused = true
+			}
+			results <- o
+		}()
+	}
+	var res portResult
+	open := make(map[uint16]bool)
+	for range ports {
+		o := <-results
+		open[o.port] = o.open
+		res.Refused = res.Refused || o.refused
+	}
+	for _, p := range ports {
+		if open[p] {
+			res.Open = append(res.Open, Port{Number: p, Service: ServiceName(p)})
+		}
+	}
+	return res
+}
+
+// checkPorts checks a port list given through the API rather than typed,
+// and returns it without repeats, in the order of first mention.
+func checkPorts(ports []uint16) ([]uint16, error) {
+	if slices.Contains(ports, 0) {
+		return nil, errors.New("scanner: Enrich.Ports: port 0 cannot be connected to")
+	}
+	var out []uint16
+	seen := make(map[uint16]bool, min(len(ports), MaxPorts+1))
+	for _, p := range ports {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if len(out) > MaxPorts {
+		return nil, fmt.Errorf("scanner: Enrich.Ports: %d ports, at most %d", len(out), MaxPorts)
+	}
+	return out, nil
+}
