@@ -199,8 +199,10 @@ func TestScanCommandTable(t *testing.T) {
 	if !strings.Contains(errOut, "netscanner scan: note: 198.18.1.3/29 has host bits set") {
 		t.Errorf("no note about host bits on stderr:\n%s", errOut)
 	}
+	rows := lines[1:]
+	slices.Sort(rows) // rows come as each host's enrichment ends
 	for i, ip := range []string{"198.18.1.1 ", "198.18.1.4 "} {
-		if l := lines[i+1]; !strings.HasPrefix(l, ip) || !strings.Contains(l, " ms") || !strings.Contains(l, " echo-reply ") ||
+		if l := rows[i]; !strings.HasPrefix(l, ip) || !strings.Contains(l, " ms") || !strings.Contains(l, " echo-reply ") ||
 			!strings.HasSuffix(l, "[behind router 198.18.0.2: no MAC address from here]") {
 			t.Errorf("row %q does not report %s", l, ip)
 		}

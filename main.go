@@ -29,7 +29,7 @@ const (
 // run dispatches to a subcommand and returns the process's exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return runGUI(stderr)
+		return runGUI(ctx, stderr)
 	}
 	switch args[0] {
 	case "ping":

@@ -61,14 +61,20 @@ type Options struct {
 	// Trace, if set, gets a line when a scan starts and ends and when
 	// Select's details open, for scripts that drive the app.
 	Trace io.Writer
+
+	// started, if set, is closed once the app's event loop runs: workers
+	// wait for it before their first fyne.Do, which Fyne's mobile driver
+	// runs at once on the calling goroutine until then. Run sets it.
+	started <-chan struct{}
 }
 
-// Run opens the app's window on backend and returns when it is closed.
+// Run opens the app's window on backend and returns when it is closed or
+// ctx ends (the process got SIGINT or SIGTERM).
 // If the environment variable NETSCANNER_DEMO names a JSON export (or is
 // "1" for the built-in sample), the app replays those hosts instead of
 // scanning: nothing is sent. The variables OptionsFromEnv reads set the
 // rest; one that makes no sense ends Run with exit code 2.
-func Run(backend Backend, stderr io.Writer) int {
+func Run(ctx context.Context, backend Backend, stderr io.Writer) int {
 	opts, err := OptionsFromEnv(os.Getenv, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "netscanner:", err)
@@ -84,6 +90,10 @@ func Run(backend Backend, stderr io.Writer) int {
 	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
+	started := make(chan struct{})
+	var once sync.Once
+	a.Lifecycle().SetOnStarted(func() { once.Do(func() { close(started) }) })
+	opts.started = started
 	w := a.NewWindow("Netscanner")
 	u, err := New(a, w, backend, opts)
 	if err != nil {
@@ -100,6 +110,22 @@ func Run(backend Backend, stderr io.Writer) int {
 			_ = c.Close() // the process is ending; nothing to tell
 		}
 	})
+	// A signal quits like closing the window would. fyne.Do must wait for
+	// the event loop: before it runs, mobile drivers call back at once.
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-quit:
+			return
+		}
+		select {
+		case <-started:
+			fyne.Do(func() { w.Close(); a.Quit() })
+		case <-quit:
+		}
+	}()
 	w.ShowAndRun()
 	return 0
 }
@@ -188,36 +214,46 @@ func (u *UI) goWork(fn func()) {
 	}()
 }
 
-// loadEnvironment asks the backend for the networks and the ping method,
-// off the UI goroutine. An autoscan waits for both, so that the scan it
-// starts is shown with its method, and then starts.
+// awaitStart waits until the app's event loop runs (see
+// Options.started), and says false if ctx ends first.
+func (u *UI) awaitStart(ctx context.Context) bool {
+	if u.opts.started == nil {
+		return true
+	}
+	select {
+	case <-u.opts.started:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// loadEnvironment asks the backend for the networks and then the ping
+// method, off the UI goroutine. One worker does both in turn: the
+// networks come at once and are shown at once, the method takes longer.
+// An autoscan starts once both are in, so its scan shows its method.
 func (u *UI) loadEnvironment() {
 	method := u.store.Settings().Method
 	ctx := u.ctx
-	together := u.opts.Autoscan != ""
-	if together {
-		u.w.badge.SetText("Checking ping…")
-	}
+	u.w.badge.SetText("Checking ping…")
 	u.goWork(func() {
 		nets, err := u.backend.Networks()
-		var r *icmpsock.Report
-		if together {
-			r = u.backend.Method(ctx, method)
+		if !u.awaitStart(ctx) {
+			return
 		}
 		fyne.Do(func() {
-			if ctx.Err() != nil {
-				return
+			if ctx.Err() == nil {
+				u.setNetworks(nets, err)
 			}
-			u.setNetworks(nets, err)
-			if together {
+		})
+		r := u.backend.Method(ctx, method)
+		fyne.Do(func() {
+			if ctx.Err() == nil {
 				u.setReport(r)
 				u.autoscan()
 			}
 		})
 	})
-	if !together {
-		u.refreshMethod(method)
-	}
 }
 
 // refreshMethod asks which ping method a scan would use.
@@ -226,6 +262,9 @@ func (u *UI) refreshMethod(method icmpsock.Method) {
 	u.w.badge.SetText("Checking ping…")
 	u.goWork(func() {
 		r := u.backend.Method(ctx, method)
+		if !u.awaitStart(ctx) {
+			return
+		}
 		fyne.Do(func() {
 			if ctx.Err() == nil {
 				u.setReport(r)

@@ -191,3 +191,75 @@ func TestTraceUserScan(t *testing.T) {
 	}
 	u.idle()
 }
+
+// On a phone, details opened before the window was first drawn (the
+// autoscan can be that quick) are still the page on top once it is.
+func TestAutoscanSelectPhoneBeforeDrawn(t *testing.T) {
+	f := newFake()
+	sel := netip.MustParseAddr("198.18.0.9")
+	u, lines := newAutoUI(t, f, Options{Phone: true, Autoscan: AutoscanNetworks, Select: sel})
+	waitLine(t, lines, "scan finished")
+	<-f.pinged
+	if !u.phone || u.w.nav == nil || u.details == nil {
+		t.Fatalf("phone=%v nav=%v details=%v", u.phone, u.w.nav != nil, u.details != nil)
+	}
+	u.win.Canvas().Capture() // draws the window, creating every renderer
+	if !shows(u.w.nav, u.details.root) {
+		t.Error("the details page is not in the navigation once drawn")
+	}
+}
+
+// shows reports whether target is drawn as part of o: o itself, or a
+// visible object under it.
+func shows(o, target fyne.CanvasObject) bool {
+	if o == target {
+		return o.Visible()
+	}
+	if !o.Visible() {
+		return false
+	}
+	var kids []fyne.CanvasObject
+	switch v := o.(type) {
+	case *fyne.Container:
+		kids = v.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(v).Objects()
+	}
+	for _, k := range kids {
+		if shows(k, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Nothing reaches the widgets before the app's event loop runs: Fyne's
+// mobile driver would run those fyne.Do calls on the workers' goroutines.
+func TestWorkersWaitForStart(t *testing.T) {
+	started := make(chan struct{})
+	f := newFake()
+	lines := make(lineWriter, 16)
+	a := test.NewTempApp(t)
+	w := a.NewWindow("Netscanner")
+	u, err := New(a, w, f, Options{StorePath: filepath.Join(t.TempDir(), "s.json"), Autoscan: AutoscanNetworks,
+		Trace: lines, started: started})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(u.Close)
+	// The workers have their answers from the fake at once, but hold them.
+	select {
+	case l := <-lines:
+		t.Fatalf("trace before start: %q", l)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if f.scanCount() != 0 || u.w.network.Text != "Looking for networks…" {
+		t.Fatalf("before start: %d scans, header %q", f.scanCount(), u.w.network.Text)
+	}
+	close(started)
+	waitLine(t, lines, "scan finished")
+	u.idle()
+	if f.scanCount() != 1 || !strings.Contains(u.w.network.Text, "eth0") {
+		t.Errorf("after start: %d scans, header %q", f.scanCount(), u.w.network.Text)
+	}
+}

@@ -145,6 +145,9 @@ func (d *detailsView) refresh() {
 		title = r.addr
 	}
 	d.title.SetText(title)
+	if nav := d.u.w.nav; d.u.phone && nav != nil && d.u.details == d {
+		nav.SetCurrentTitle(title) // the page follows the name the scan learns
+	}
 	d.marks.SetText(rowMarks(r))
 	if d.marks.Text == "" {
 		d.marks.Hide()

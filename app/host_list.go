@@ -129,8 +129,13 @@ func (r *hostRow) set(row *Row) {
 	}
 	marks := rowMarks(row)
 	if r.list.u.phone && marks != "" {
-		// No room for a column of marks beside the name on a phone.
-		sub = marks + " · " + sub
+		// No room for a column of marks beside the name on a phone: they
+		// go after the address, which must stay whole, before the maker.
+		if rest, ok := strings.CutPrefix(sub, row.addr); ok && title != row.addr {
+			sub = row.addr + " · " + marks + rest
+		} else {
+			sub = marks + " · " + sub
+		}
 		marks = ""
 	}
 	r.name.SetText(title)

@@ -125,7 +125,11 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 			}
 		}
 		w.nav.OnForward = nil
-		w.nav.MinSize() // creates its renderer, which resets its stack: before any Push
+		// Creating its renderer resets its stack, so it must exist before
+		// any Push, even one that comes before the window is first drawn.
+		// MinSize creates it once the widget knows itself.
+		w.nav.ExtendBaseWidget(w.nav)
+		w.nav.MinSize()
 		if u.details != nil {
 			w.nav.PushWithTitle(u.details.root, u.details.title.Text)
 		}

@@ -237,8 +237,13 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 		u.setStatus(fmt.Sprintf("Stopped: %s found.", plural(u.model.Total(), "host")), false)
 	default:
 		u.w.progress.SetValue(1)
+		took := sum.Elapsed.Round(10 * time.Millisecond)
+		if u.phone {
+			u.setStatus(fmt.Sprintf("%s found · %d probed in %s", plural(u.model.Total(), "host"), sum.Total, took), false)
+			break
+		}
 		u.setStatus(fmt.Sprintf("%s found · %s probed in %s", plural(u.model.Total(), "host"),
-			plural(sum.Total, "address"), sum.Elapsed.Round(10*time.Millisecond)), false)
+			plural(sum.Total, "address"), took), false)
 	}
 
 	hosts := u.model.Hosts()

@@ -18,10 +18,19 @@ package scanner
 // Host themselves, and a fact carries the address it was learned for, so
 // an answer about one host cannot end up on another.
 //
+// Beside them, one more worker sends an echo request to ff02::1 on the
+// scanned LAN (neighbours6.go); every IPv6 host that answers from a
+// link-local address joins the scan as a found host with a worker of its
+// own.
+//
 // Bounds: name lookups (each up to three sockets for up to a second) and
 // TCP connects are capped scan-wide by semaphores; after the sweep ends,
 // Finished waits at most Enrich.Wait for the workers still busy, then
 // cancels them and reports what they had.
+//
+// Everything enrichment opens or reads happens in the network namespace
+// of the thread that called Scan (enrich_netns_linux.go), wherever its
+// workers' threads are.
 
 import (
 	"context"
@@ -361,6 +370,13 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 		go x.work(ectx, h)
 		emit(Event{Kind: HostFound, Host: h.clone()})
 	}
+	handle := func(ev Event) {
+		if ev.Kind == HostFound {
+			found(ev.Host)
+			return
+		}
+		emit(ev)
+	}
 	if x.startAllNodes(ectx) {
 		workers++
 	}
@@ -377,13 +393,14 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 	for sweeping || workers > 0 {
 		select {
 		case ev := <-events:
-			if ev.Kind == HostFound {
-				found(ev.Host)
-				continue
-			}
-			emit(ev)
+			handle(ev)
 		case res = <-swept:
 			sweeping = false
+			// The sweep sent all its events before its outcome; those
+			// still buffered come first.
+			for len(events) > 0 {
+				handle(<-events)
+			}
 			if res.err != nil || ctx.Err() != nil {
 				cancel() // a failed or cancelled scan waits for nothing
 			} else {

@@ -576,3 +576,40 @@ func FollowsCallerNet() bool {
 	defer f.close()
 	return f != nil && err == nil
 }
+
+// TestScanEnrichedKeepsEveryEvent runs enrichment around a sweep that
+// emits a burst of events and ends at once: every one of them must still
+// reach emit, in order, before Finished.
+func TestScanEnrichedKeepsEveryEvent(t *testing.T) {
+	const n, alive = 2000, 20
+	sweep := func(emit func(Event)) (Summary, error) {
+		for i := range alive {
+			a := netip.AddrFrom4([4]byte{198, 18, 8, byte(i)})
+			emit(Event{Kind: HostFound, Host: Host{Addr: a, Reason: "echo-reply"}})
+		}
+		// A long tail of progress, while the hosts' workers end.
+		for i := range n {
+			emit(Event{Kind: Progress, Done: i + 1, Total: n})
+		}
+		sum := Summary{Total: n, Alive: alive}
+		emit(Event{Kind: Finished, Summary: &sum})
+		return sum, nil
+	}
+	rec := newRecorder(t)
+	progress := 0
+	emit := func(ev Event) {
+		rec.emit(ev)
+		if ev.Kind == Progress {
+			if ev.Done != progress+1 {
+				t.Fatalf("Progress %d after %d", ev.Done, progress)
+			}
+			progress = ev.Done
+		}
+	}
+	// An environment with nothing in it: workers end at once.
+	sum, err := scanEnriched(t.Context(), icmpsock.Raw, mustTargets(t, "198.18.8.0/21"), Enrich{env: &enrichEnv{}}, emit, sweep)
+	rec.check(sum, err)
+	if len(rec.found) != alive || progress != n {
+		t.Errorf("%d hosts and %d progress events reached emit, want %d and %d", len(rec.found), progress, alive, n)
+	}
+}

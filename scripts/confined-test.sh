@@ -116,6 +116,10 @@ for a in "${LIVE[@]}"; do ip -n "$RTR" route add local "$a/32" dev lo; done
 ip -n "$RTR" route add blackhole 198.18.1.0/24
 # Resolve the neighbour now, so the first probe is not lost to it.
 for _ in 1 2 3 4 5; do in_ns "$SCAN" ping -n -q -c 1 -W 1 "$ROUTER" >/dev/null 2>&1 && break; done
+# The app remembers a device by its MAC, under the last address it
+# answered from: the router's IPv6 link-local one may come after
+# $ROUTER, so the GUI check looks for either.
+ROUTER_MAC="$(in_ns "$RTR" cat "/sys/class/net/$rif/address")"
 
 # --- the sandbox -----------------------------------------------------------
 # sandbox APPDIR [bwrap options...] -- ARGV...: runs ARGV in the scanner
@@ -223,17 +227,17 @@ if [ "$driver" = GLFW ]; then
   xdotool windowfocus --sync "$win" key Return 2>/dev/null || true
   store=""
   for _ in $(seq 1 60); do
-    store="$(grep -rl --include=netscanner.json -F "\"$ROUTER\"" "$work/home" 2>/dev/null | head -n 1)"
+    store="$(grep -rl --include=netscanner.json -F -e "\"$ROUTER\"" -e "\"mac:$ROUTER_MAC\"" "$work/home" 2>/dev/null | head -n 1)"
     [ -n "$store" ] && break
     sleep 0.5
   done
   if [ -n "$store" ]; then
-    echo "gui-scan OK Enter scanned; the app remembered $ROUTER in ${store#"$work"/}"
+    echo "gui-scan OK Enter scanned; the app remembered $ROUTER ($ROUTER_MAC) in ${store#"$work"/}"
   else
-    echo "gui-scan FAIL no netscanner.json naming $ROUTER within 30s of Enter"
+    echo "gui-scan FAIL no netscanner.json naming $ROUTER or $ROUTER_MAC within 30s of Enter"
   fi
 else
-  echo "gui-scan SKIP the x/mobile shim reads no keyboard and the app has no headless scan trigger"
+  echo "gui-scan SKIP the x/mobile shim (CLICK_TAGS=mobile) reads no keyboard"
 fi
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
@@ -307,7 +311,7 @@ print("raw refused (" + d["raw"]["reason"] + "); exec refused (" + d["exec"]["re
   # gui and gui-scan: under Xvfb, in the same sandbox, with ICMP open again.
   in_ns "$SCAN" sysctl -q -w net.ipv4.ping_group_range="0 2147483647"
   fresh_home
-  export work app SCAN NOBODY ROUTER GUI_SECONDS
+  export work app SCAN NOBODY ROUTER ROUTER_MAC GUI_SECONDS
   export GUI_ARGV="${gui[*]}" GUI_EXTRA="${extra[*]:-}"
   xvfb-run -a -f "$work/xauth" -s "-screen 0 1280x800x24 -nolisten tcp" \
     bash "$work/gui.sh" >"$work/gui.out" 2>&1 || true
