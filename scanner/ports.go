@@ -148,34 +148,9 @@ type dialFunc func(ctx context.Context, network, address string) (net.Conn, erro
 // connect that is accepted is closed at once: knowing the port is open is
 // all a scan wants. A refused connect is a closed port, not an open one.
 func probePorts(ctx context.Context, dial dialFunc, addr netip.Addr, ports []uint16, timeout time.Duration, sem chan struct{}) portResult {
-	type outcome struct {
-		port    uint16
-		open    bool
-		refused bool
-	}
-	results := make(chan outcome, len(ports))
+	results := make(chan connectOutcome, len(ports))
 	for _, p := range ports {
-		go func() {
-			o := outcome{port: p}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results <- o
-				return
-			}
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			c, err := dial(dctx, "tcp", netip.AddrPortFrom(addr, p).String())
-			switch {
-			case err == nil:
-				c.Close()
-				o.open = true
-			case errors.Is(err, syscall.ECONNREFUSED):
-				o.refused = true
-			}
-			results <- o
-		}()
+		go func() { results <- connect(ctx, dial, netip.AddrPortFrom(addr, p), timeout, sem) }()
 	}
 	var res portResult
 	open := make(map[uint16]bool)
@@ -190,6 +165,36 @@ func probePorts(ctx context.Context, dial dialFunc, addr netip.Addr, ports []uin
 		}
 	}
 	return res
+}
+
+// connectOutcome is what one connect showed.
+type connectOutcome struct {
+	port    uint16
+	open    bool // accepted
+	refused bool // reset: closed, but the host is up
+}
+
+// connect tries one TCP connect in a slot of sem, which it has given back
+// by the time it returns.
+func connect(ctx context.Context, dial dialFunc, dst netip.AddrPort, timeout time.Duration, sem chan struct{}) connectOutcome {
+	o := connectOutcome{port: dst.Port()}
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return o
+	}
+	defer func() { <-sem }()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := dial(ctx, "tcp", dst.String())
+	switch {
+	case err == nil:
+		c.Close()
+		o.open = true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		o.refused = true
+	}
+	return o
 }
 
 // checkPorts checks a port list given through the API rather than typed,
