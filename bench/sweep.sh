@@ -23,6 +23,7 @@
 #                     /usr/bin/time; if absent, VmHWM is sampled instead)
 #   LANRESPONDER=path the responder for scenario 2 (default: built with go)
 #   SWEEP_OUTPUT=dir  keep every tool's raw output there
+#   ENRICH=1          also time netscanner with names and ports (its default)
 #
 # Needs root, iproute2, setpriv, and whichever of fping, nmap, zmap exist.
 set -euo pipefail
@@ -331,12 +332,18 @@ sweep() {
 			-r "$rate" -P 2 -c 2 -q -o - "$prefix"
 	fi
 	if [[ -n $NS_BIN && " $TOOLS " == *" netscanner "* ]]; then
-		local args=(scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1)
+		# Discovery only, like the peers (nmap runs with -n): names and
+		# ports are enrichment, measured separately (ENRICH=1 adds a row).
+		local args=(scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --no-names --ports none)
 		# Root gets the raw socket it is entitled to; nobody finds the
 		# ping sockets the scenario opened (auto picks dgram).
 		each "netscanner (root)" json "$NS_BIN" "${args[@]}" --method raw "$prefix"
 		each "netscanner (nobody)" json \
 			setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NS_BIN" "${args[@]}" "$prefix"
+		if [[ ${ENRICH:-0} == 1 ]]; then
+			each "netscanner (root, names+ports)" json "$NS_BIN" \
+				scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --method raw "$prefix"
+		fi
 	fi
 }
 
