@@ -86,7 +86,8 @@ func (u *UI) showMissing() {
 			if d.MAC != "" {
 				sub += " · " + d.MAC
 			}
-			sub += " · last seen " + sinceWords(u.opts.Now().Sub(d.LastSeen))
+			sub += " · first seen " + d.FirstSeen.Local().Format("2 Jan 2006") +
+				" · last seen " + sinceWords(u.opts.Now().Sub(d.LastSeen))
 			c.Objects[1].(*widget.Label).SetText(sub)
 		},
 	)
