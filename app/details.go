@@ -170,6 +170,13 @@ func (d *detailsView) refresh() {
 		return l
 	}
 	row("Address", text(r.addr))
+	if len(r.Other) > 0 {
+		other := make([]string, len(r.Other))
+		for i, a := range r.Other {
+			other[i] = a.String()
+		}
+		row("Also at", text(strings.Join(other, "\n")))
+	}
 	names := h.Hostname
 	if len(h.Names) > 0 {
 		names = strings.Join(h.Names, ", ")
@@ -181,7 +188,7 @@ func (d *detailsView) refresh() {
 	}
 	row("MAC", text(mac))
 	row("Maker", text(orDash(h.Vendor)))
-	row("Kind", text(r.Kind.String()+" (a guess from maker, ports and name)"))
+	row("Kind", text(r.Kind.Label()+" (a guess from maker, ports and name)"))
 	resp := formatRTT(h.RTT)
 	if h.TTL > 0 {
 		resp += " · TTL " + strconv.Itoa(h.TTL)

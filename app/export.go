@@ -19,6 +19,7 @@ import (
 // exportHost is one host as the JSON export writes it.
 type exportHost struct {
 	Address string       `json:"address"`
+	Other   []string     `json:"other_addresses,omitempty"`
 	Name    string       `json:"name,omitempty"`
 	Label   string       `json:"label,omitempty"`
 	MAC     string       `json:"mac,omitempty"`
@@ -65,6 +66,9 @@ func toExport(r *Row) exportHost {
 	if e.Address == "" {
 		e.Address = h.Addr.String()
 	}
+	for _, a := range r.Other {
+		e.Other = append(e.Other, a.String())
+	}
 	if len(h.MAC) > 0 {
 		e.MAC = h.MAC.String()
 	}
@@ -94,9 +98,10 @@ func WriteJSON(w io.Writer, rows []*Row, now time.Time) error {
 }
 
 // csvHeader names the CSV export's columns.
-var csvHeader = []string{"address", "name", "label", "mac", "maker", "kind", "rtt_ms", "ttl", "method", "reason", "ports", "self", "gateway", "new"}
+var csvHeader = []string{"address", "other_addresses", "name", "label", "mac", "maker", "kind", "rtt_ms", "ttl", "method", "reason", "ports", "self", "gateway", "new"}
 
-// WriteCSV writes rows as CSV with a header line. Ports are one cell:
+// WriteCSV writes rows as CSV with a header line. Lists are one cell,
+// separated by spaces: other addresses "fe80::1%wlan0", ports
 // "80/http 443/https".
 //
 // Names come from the network, so a cell that a spreadsheet would run as a
@@ -121,7 +126,7 @@ func WriteCSV(w io.Writer, rows []*Row) error {
 			}
 		}
 		rec = append(rec[:0],
-			e.Address, e.Name, e.Label, e.MAC, e.Maker, e.Kind,
+			e.Address, strings.Join(e.Other, " "), e.Name, e.Label, e.MAC, e.Maker, e.Kind,
 			strconv.FormatFloat(e.RTTms, 'f', 3, 64), strconv.Itoa(e.TTL), e.Method, e.Reason,
 			ports.String(), strconv.FormatBool(e.Self), strconv.FormatBool(e.Gateway), strconv.FormatBool(e.New))
 		for i := range rec {
@@ -189,6 +194,16 @@ func ReadHosts(r io.Reader) ([]scanner.Host, error) {
 			}
 		}
 		out = append(out, h)
+		// The device's other addresses come back as hosts of the same
+		// MAC, which the model folds into this one again.
+		for _, o := range e.Other {
+			oa, err := netip.ParseAddr(o)
+			if err != nil || seen[oa.Unmap()] || len(h.MAC) == 0 {
+				continue
+			}
+			seen[oa.Unmap()] = true
+			out = append(out, scanner.Host{Addr: oa.Unmap(), MAC: h.MAC, Vendor: h.Vendor, Reason: "neighbour"})
+		}
 	}
 	return out, nil
 }

@@ -22,6 +22,7 @@ func exportRows() []*Row {
 			Method: "raw", Reason: "echo-reply", Hostname: "=HYPERLINK(\"x\")", MAC: mac, Vendor: "Acme, \"Inc\"",
 			Ports: []scanner.Port{{Number: 80, Service: "http"}, {Number: 22}}, Gateway: true}},
 		{Kind: scanner.HostFound, Host: scanner.Host{Addr: netip.MustParseAddr("2001:db8::2")}},
+		{Kind: scanner.HostFound, Host: scanner.Host{Addr: netip.MustParseAddr("fe80::1%eth0"), MAC: mac}},
 	})
 	return m.Hosts()
 }
@@ -39,7 +40,7 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatalf("records %q", recs)
 	}
 	r := recs[1]
-	for i, want := range map[int]string{0: "198.18.0.1", 1: "'=HYPERLINK(\"x\")", 3: "aa:bb:cc:dd:ee:01", 4: "Acme, \"Inc\"", 5: "router", 6: "1.500", 7: "64", 10: "80/http 22", 12: "true"} {
+	for i, want := range map[int]string{0: "198.18.0.1", 1: "fe80::1%eth0", 2: "'=HYPERLINK(\"x\")", 4: "aa:bb:cc:dd:ee:01", 5: "Acme, \"Inc\"", 6: "router", 7: "1.500", 8: "64", 11: "80/http 22", 13: "true"} {
 		if r[i] != want {
 			t.Errorf("column %s = %q, want %q", csvHeader[i], r[i], want)
 		}
@@ -59,8 +60,16 @@ func TestWriteJSONReadHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hosts) != 2 {
-		t.Fatalf("hosts %+v", hosts)
+	if len(hosts) != 3 {
+		t.Fatalf("hosts %+v, want 2 and the other address of the first", hosts)
+	}
+	// Replayed into a model, the other address folds into its device again.
+	m := NewModel()
+	for _, h := range hosts {
+		m.Apply([]scanner.Event{{Kind: scanner.HostFound, Host: h}})
+	}
+	if m.Total() != 2 || len(m.At(0).Other) != 1 || m.At(0).Other[0] != rows[0].Other[0] {
+		t.Errorf("replayed model: %d devices, first row other %v", m.Total(), m.At(0).Other)
 	}
 	h := hosts[0]
 	want := rows[0].Host

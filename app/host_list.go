@@ -125,7 +125,7 @@ func (r *hostRow) set(row *Row) {
 		sub += row.Host.Vendor
 	}
 	if sub == "" {
-		sub = row.Kind.String()
+		sub = row.Kind.Label()
 	}
 	marks := rowMarks(row)
 	if r.list.u.phone && marks != "" {

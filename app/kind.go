@@ -37,6 +37,18 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// Label returns the kind as the details page words it. Media players
+// (speakers, streaming sticks) share the TV's icon and say so.
+func (k Kind) Label() string {
+	switch k {
+	case KindTV:
+		return "TV or media player"
+	case KindUnknown:
+		return "unknown"
+	}
+	return k.String()
+}
+
 // kindCount is the number of kinds, for arrays indexed by Kind.
 const kindCount = int(KindTV) + 1
 

@@ -53,6 +53,9 @@ func TestKindString(t *testing.T) {
 		}
 		seen[s] = true
 	}
+	if KindTV.Label() != "TV or media player" || KindPrinter.Label() != "printer" {
+		t.Errorf("labels %q, %q", KindTV.Label(), KindPrinter.Label())
+	}
 	if Kind(99).String() != "unknown" {
 		t.Error("out-of-range kind has a name")
 	}

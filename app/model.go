@@ -2,6 +2,7 @@ package app
 
 import (
 	"cmp"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -40,6 +41,10 @@ type Row struct {
 	Label string // the user's own name for the device, from memory
 	Key   string // the device's memory key; see DeviceKey
 	New   bool   // memory has never seen this device before
+	// Other holds the device's other addresses, in order: those the scan
+	// found with the same MAC address, such as the IPv6 link-local
+	// address beside the IPv4 one in Host.Addr.
+	Other []netip.Addr
 
 	addr   string // Host.Addr as text, kept to spare an allocation per redraw
 	name   string // lower-cased Name, the name sort key
@@ -48,6 +53,7 @@ type Row struct {
 	pos    int32  // position in the view; -1 when filtered out
 	stamp  uint32 // the Apply call that last changed this row
 	moved  bool   // its sort key changed in the current Apply
+	gone   bool   // folded into another row of the same device
 }
 
 // Name returns the best name for the host: the user's label, else the
@@ -92,9 +98,11 @@ type Model struct {
 	Mobile bool
 
 	rows    []Row
-	index   map[netip.Addr]int32
-	view    []int32 // indices into rows
-	scratch []int32 // second buffer for merging into view
+	index   map[netip.Addr]int32 // every address of every row
+	byMAC   map[string]int32     // the row of each MAC; sharedMAC if several
+	folded  int                  // rows gone into another
+	view    []int32              // indices into rows
+	scratch []int32              // second buffer for merging into view
 	sortBy  SortKey
 	terms   []string // filter words, lower case; all must match
 
@@ -109,20 +117,26 @@ type Model struct {
 
 // NewModel returns an empty model sorted by address.
 func NewModel() *Model {
-	return &Model{index: make(map[netip.Addr]int32)}
+	return &Model{index: make(map[netip.Addr]int32), byMAC: make(map[string]int32)}
 }
+
+// sharedMAC in Model.byMAC marks a MAC address seen on several IPv4
+// addresses: a range extender that rewrites its clients' MACs, or a proxy
+// ARP router. Those are different devices, so nothing is folded by it.
+const sharedMAC = -1
 
 // Len is the number of rows in the view.
 func (m *Model) Len() int { return len(m.view) }
 
-// Total is the number of hosts known, filtered out or not.
-func (m *Model) Total() int { return len(m.rows) }
+// Total is the number of devices known, filtered out or not.
+func (m *Model) Total() int { return len(m.rows) - m.folded }
 
 // At returns the row at view position i. The pointer is valid until the
 // next call that changes the model.
 func (m *Model) At(i int) *Row { return &m.rows[m.view[i]] }
 
-// Find returns the row for addr and its view position, -1 if filtered out.
+// Find returns the row for addr, which may be one of the row's Other
+// addresses, and its view position, -1 if filtered out.
 func (m *Model) Find(addr netip.Addr) (*Row, int, bool) {
 	i, ok := m.index[addr]
 	if !ok {
@@ -145,9 +159,11 @@ func (m *Model) Sort() SortKey { return m.sortBy }
 // Hosts returns every row, filtered out or not, ordered by address: what
 // an export writes.
 func (m *Model) Hosts() []*Row {
-	out := make([]*Row, len(m.rows))
+	out := make([]*Row, 0, m.Total())
 	for i := range m.rows {
-		out[i] = &m.rows[i]
+		if !m.rows[i].gone {
+			out = append(out, &m.rows[i])
+		}
 	}
 	slices.SortFunc(out, func(a, b *Row) int { return a.Host.Addr.Compare(b.Host.Addr) })
 	return out
@@ -158,6 +174,8 @@ func (m *Model) Reset() {
 	clear(m.rows) // drop references held by the old rows
 	m.rows = m.rows[:0]
 	clear(m.index)
+	clear(m.byMAC)
+	m.folded = 0
 	m.view = m.view[:0]
 	m.done, m.total, m.summary = 0, 0, nil
 }
@@ -228,14 +246,19 @@ func (m *Model) upsert(h *scanner.Host) {
 	m.index[h.Addr] = i
 	m.derive(&m.rows[i])
 	m.added = append(m.added, i)
+	m.unite(i)
 }
 
 // update merges h (if not nil) into row i and notes the change.
 func (m *Model) update(i int32, h *scanner.Host) {
 	r := &m.rows[i]
 	oldName, oldMaker, oldRTT := r.name, r.maker, r.Host.RTT
-	if h != nil {
+	switch {
+	case h == nil:
+	case h.Addr == r.Host.Addr:
 		mergeHost(&r.Host, h)
+	default: // news about one of the row's Other addresses
+		fillHost(&r.Host, h)
 	}
 	m.derive(r)
 	switch m.sortBy {
@@ -246,11 +269,103 @@ func (m *Model) update(i int32, h *scanner.Host) {
 	case SortRTT:
 		r.moved = r.moved || r.Host.RTT != oldRTT
 	}
-	if r.stamp != m.stamp { // first touch in this batch; new rows are in added already
+	m.touched(i)
+	if h != nil {
+		m.unite(i)
+	}
+}
+
+// touched notes that row i changed in this batch. New rows are in added
+// already.
+func (m *Model) touched(i int32) {
+	if r := &m.rows[i]; r.stamp != m.stamp {
 		r.stamp = m.stamp
 		m.changed = append(m.changed, i)
 	}
 }
+
+// unite folds row i and the row that already holds its MAC address into
+// one: a device found by its IPv4 address and again as an IPv6 neighbour
+// is one device, and one row. Two IPv4 addresses behind one MAC are
+// different devices (see sharedMAC) and stay apart.
+func (m *Model) unite(i int32) {
+	key, ok := macKey(m.rows[i].Host.MAC)
+	if !ok {
+		return
+	}
+	j, known := m.byMAC[key]
+	switch {
+	case !known:
+		m.byMAC[key] = i
+	case j == i || j == sharedMAC:
+	case m.rows[j].gone || !sameMAC(&m.rows[j], key):
+		m.byMAC[key] = i // that row's MAC has changed since
+	case m.rows[i].hasIPv4() && m.rows[j].hasIPv4():
+		m.byMAC[key] = sharedMAC
+	default:
+		m.byMAC[key] = m.fold(i, j)
+	}
+}
+
+// fold merges rows a and b of one device into the one with the better
+// address (see betterAddr), marks the other gone, and returns the row kept.
+func (m *Model) fold(a, b int32) int32 {
+	keep, drop := a, b
+	if betterAddr(m.rows[b].Host.Addr, m.rows[a].Host.Addr) {
+		keep, drop = b, a
+	}
+	k, d := &m.rows[keep], &m.rows[drop]
+	fillHost(&k.Host, &d.Host)
+	k.Other = append(k.Other, d.Host.Addr)
+	k.Other = append(k.Other, d.Other...)
+	slices.SortFunc(k.Other, netip.Addr.Compare)
+	for _, a := range append(d.Other, d.Host.Addr) {
+		m.index[a] = keep
+	}
+	if k.Label == "" {
+		k.Label = d.Label
+	}
+	m.derive(k)
+	k.moved = true // its name, maker or kind may have changed: place it anew
+	m.touched(keep)
+
+	*d = Row{gone: true, pos: d.pos, stamp: d.stamp} // drop what it held
+	m.touched(drop)
+	m.folded++
+	return keep
+}
+
+// betterAddr reports whether a names a device better than b: IPv4 before
+// IPv6, a global IPv6 address before a link-local one.
+func betterAddr(a, b netip.Addr) bool {
+	rank := func(x netip.Addr) int {
+		switch {
+		case x.Is4() || x.Is4In6():
+			return 0
+		case !x.IsLinkLocalUnicast():
+			return 1
+		}
+		return 2
+	}
+	return rank(a) < rank(b)
+}
+
+func (r *Row) hasIPv4() bool {
+	if r.Host.Addr.Is4() {
+		return true
+	}
+	return slices.ContainsFunc(r.Other, netip.Addr.Is4)
+}
+
+// macKey returns the map key of a MAC address that names one device.
+func macKey(mac net.HardwareAddr) (string, bool) {
+	if !usableMAC(mac) {
+		return "", false
+	}
+	return string(mac), true
+}
+
+func sameMAC(r *Row, key string) bool { return string(r.Host.MAC) == key }
 
 // mergeHost copies what next knows into h, keeping what only h knows:
 // enrichment reports fill in fields, they never blank them.
@@ -296,6 +411,53 @@ func mergeHost(h, next *scanner.Host) {
 	h.Gateway = h.Gateway || next.Gateway
 }
 
+// fillHost copies into h what only other knows: what one address of a
+// device tells about another. h keeps its own answer (RTT, TTL, method,
+// reason); names, MAC, maker, ports and signs of life are pooled.
+func fillHost(h, other *scanner.Host) {
+	if h.Hostname == "" {
+		h.Hostname = other.Hostname
+	}
+	if len(h.MAC) == 0 {
+		h.MAC, h.MACSource = other.MAC, other.MACSource
+	}
+	if h.Vendor == "" {
+		h.Vendor = other.Vendor
+	}
+	if h.Note == "" {
+		h.Note = other.Note
+	}
+	h.Names = union(h.Names, other.Names)
+	h.Reasons = union(h.Reasons, other.Reasons)
+	if len(other.Ports) > 0 {
+		ports := slices.Clone(h.Ports)
+		for _, p := range other.Ports {
+			if !slices.ContainsFunc(ports, func(q scanner.Port) bool { return q.Number == p.Number }) {
+				ports = append(ports, p)
+			}
+		}
+		slices.SortFunc(ports, func(a, b scanner.Port) int { return cmp.Compare(a.Number, b.Number) })
+		h.Ports = ports
+	}
+	h.Self = h.Self || other.Self
+	h.Gateway = h.Gateway || other.Gateway
+}
+
+// union returns a followed by the words of b it lacks. It never writes
+// into a's backing array, which an earlier event may share.
+func union(a, b []string) []string {
+	out := a
+	for _, w := range b {
+		if !slices.Contains(out, w) {
+			if len(out) == len(a) {
+				out = slices.Clip(out)
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // derive recomputes everything the row holds besides its Host.
 func (m *Model) derive(r *Row) {
 	if m.Annotate != nil {
@@ -313,6 +475,10 @@ func (m *Model) derive(r *Row) {
 	b.WriteByte('\n')
 	b.WriteString(r.addr)
 	b.WriteByte('\n')
+	for _, a := range r.Other {
+		b.WriteString(a.String())
+		b.WriteByte('\n')
+	}
 	if len(r.Host.MAC) > 0 {
 		b.WriteString(r.Host.MAC.String())
 		b.WriteByte('\n')
@@ -320,6 +486,10 @@ func (m *Model) derive(r *Row) {
 	b.WriteString(r.maker)
 	b.WriteByte('\n')
 	b.WriteString(r.Kind.String())
+	if l := r.Kind.Label(); l != r.Kind.String() {
+		b.WriteByte('\n')
+		b.WriteString(strings.ToLower(l))
+	}
 	if r.Host.Self {
 		b.WriteString("\nthis device")
 	}
@@ -333,6 +503,9 @@ func (m *Model) derive(r *Row) {
 }
 
 func (m *Model) matches(r *Row) bool {
+	if r.gone {
+		return false
+	}
 	for _, t := range m.terms {
 		if !strings.Contains(r.search, t) {
 			return false

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -229,5 +230,143 @@ func BenchmarkModelApply(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/event")
 		})
+	}
+}
+
+func withMAC(ev scanner.Event, mac string) scanner.Event {
+	m, err := net.ParseMAC(mac)
+	if err != nil {
+		panic(err)
+	}
+	ev.Host.MAC = m
+	return ev
+}
+
+// A device found by its IPv4 address and again as an IPv6 link-local
+// neighbour is one row, whichever address learns the MAC first.
+func TestModelFoldsOneDeviceByMAC(t *testing.T) {
+	const mac = "00:11:32:a4:9c:10"
+	v4, v6 := netip.MustParseAddr("198.18.100.12"), netip.MustParseAddr("fe80::211:32ff:fea4:9c10%eth0")
+	orders := map[string][][]scanner.Event{
+		"v4 first, MAC later": {
+			{found("198.18.100.12", 2*time.Millisecond), found("198.18.100.1", time.Millisecond)},
+			{withMAC(found(v6.String(), 9*time.Millisecond), mac)},
+			{withMAC(updated("198.18.100.12", "nas", "Synology"), mac)},
+		},
+		"v6 first": {
+			{withMAC(found(v6.String(), 9*time.Millisecond), mac), found("198.18.100.1", time.Millisecond)},
+			{found("198.18.100.12", 2*time.Millisecond)},
+			{withMAC(updated("198.18.100.12", "nas", "Synology"), mac)},
+		},
+		"one batch": {
+			{
+				found("198.18.100.12", 2*time.Millisecond), found("198.18.100.1", time.Millisecond),
+				withMAC(found(v6.String(), 9*time.Millisecond), mac),
+				withMAC(updated("198.18.100.12", "nas", "Synology"), mac),
+			},
+		},
+	}
+	for name, batches := range orders {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []SortKey{SortIP, SortName, SortRTT} {
+				m := NewModel()
+				m.SetSort(k)
+				for _, b := range batches {
+					m.Apply(b)
+					checkView(t, m)
+				}
+				if m.Total() != 2 || m.Len() != 2 || len(m.Hosts()) != 2 {
+					t.Fatalf("%v: total %d, shown %d, hosts %d; want 2 devices", k, m.Total(), m.Len(), len(m.Hosts()))
+				}
+				r4, p4, _ := m.Find(v4)
+				r6, p6, ok := m.Find(v6)
+				if !ok || r4 != r6 || p4 != p6 || p4 < 0 {
+					t.Fatalf("%v: %s and %s are not the same shown row", k, v4, v6)
+				}
+				if r4.Host.Addr != v4 || !slices.Equal(r4.Other, []netip.Addr{v6}) {
+					t.Errorf("%v: row addr %s, other %v; want %s with %s", k, r4.Host.Addr, r4.Other, v4, v6)
+				}
+				if r4.Host.RTT != 2*time.Millisecond || r4.Host.Hostname != "nas" || r4.Host.MAC.String() != mac {
+					t.Errorf("%v: merged host %+v keeps the wrong answer", k, r4.Host)
+				}
+			}
+		})
+	}
+}
+
+// Once folded, news about the other address fills gaps but never replaces
+// what the row's own address said, and the filter finds the row by either.
+func TestModelFoldedRowUpdates(t *testing.T) {
+	const mac = "00:11:32:a4:9c:10"
+	m := NewModel()
+	m.Apply([]scanner.Event{
+		withMAC(found("198.18.100.12", 2*time.Millisecond), mac),
+		withMAC(found("fe80::1%eth0", 9*time.Millisecond), mac),
+	})
+	ev := updated("fe80::1%eth0", "nas-v6", "Synology")
+	ev.Host.RTT = 7 * time.Millisecond
+	ev.Host.Ports = []scanner.Port{{Number: 445}}
+	ch := m.Apply([]scanner.Event{withMAC(ev, mac)})
+	if ch.Reset || !slices.Equal(ch.Updated, []int{0}) {
+		t.Errorf("change = %+v, want row 0 updated in place", ch)
+	}
+	r, _, _ := m.Find(netip.MustParseAddr("198.18.100.12"))
+	if r.Host.RTT != 2*time.Millisecond || r.Host.Hostname != "nas-v6" || r.Host.Vendor != "Synology" || len(r.Host.Ports) != 1 {
+		t.Errorf("row = %+v", r.Host)
+	}
+	m.SetFilter("fe80::1")
+	if m.Len() != 1 {
+		t.Errorf("filter by the other address shows %d rows, want 1", m.Len())
+	}
+	checkView(t, m)
+}
+
+// Several IPv4 addresses behind one MAC (a range extender rewriting its
+// clients' MACs) are different devices: nothing folds into them.
+func TestModelSharedMACStaysApart(t *testing.T) {
+	const mac = "74:83:c2:1a:4e:01"
+	m := NewModel()
+	m.Apply([]scanner.Event{
+		withMAC(found("198.18.100.20", 0), mac),
+		withMAC(found("198.18.100.21", 0), mac),
+		withMAC(found("fe80::2%eth0", 0), mac),
+	})
+	if m.Total() != 3 || m.Len() != 3 {
+		t.Errorf("total %d, shown %d; want 3 separate rows", m.Total(), m.Len())
+	}
+	checkView(t, m)
+}
+
+// Random arrivals of a few devices under several addresses each: the view
+// stays consistent and each device with a MAC ends as one row.
+func TestModelRandomFolds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		m := NewModel()
+		m.SetSort(SortKey(round % 4))
+		var evs []scanner.Event
+		for d := range 5 {
+			mac := fmt.Sprintf("02:00:00:00:00:%02x", d)
+			v4 := fmt.Sprintf("198.18.100.%d", 10+d)
+			v6 := fmt.Sprintf("fe80::%x%%eth0", 10+d)
+			evs = append(evs, found(v4, time.Duration(rng.IntN(5))*time.Millisecond),
+				withMAC(updated(v4, fmt.Sprint("host", d), ""), mac),
+				withMAC(found(v6, 0), mac), withMAC(updated(v6, "", "Maker"), mac))
+		}
+		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		for len(evs) > 0 {
+			n := 1 + rng.IntN(len(evs))
+			m.Apply(evs[:n])
+			checkView(t, m)
+			evs = evs[n:]
+		}
+		if m.Total() != 5 || m.Len() != 5 {
+			t.Fatalf("round %d: total %d, shown %d, want 5", round, m.Total(), m.Len())
+		}
+		for i := range m.Len() {
+			if r := m.At(i); !r.Host.Addr.Is4() || len(r.Other) != 1 {
+				t.Fatalf("round %d: row %s other %v", round, r.Host.Addr, r.Other)
+			}
+		}
 	}
 }

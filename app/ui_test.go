@@ -28,6 +28,9 @@ import (
 type fakeBackend struct {
 	hosts []scanner.Host
 	nets  []scanner.Network
+	// neighbours are reported after the sweep whatever the targets, as
+	// the engine reports IPv6 link-local neighbours.
+	neighbours []scanner.Host
 
 	// block makes Scan wait for its context after reporting progress, so a
 	// test can stop it; started is closed when it waits.
@@ -103,6 +106,10 @@ func (f *fakeBackend) Scan(ctx context.Context, t *scanner.Targets, _ Settings, 
 		if t.Contains(h.Addr) {
 			emit(scanner.Event{Kind: scanner.HostUpdated, Host: h})
 		}
+	}
+	for _, h := range f.neighbours {
+		emit(scanner.Event{Kind: scanner.HostFound, Host: h})
+		sum.Neighbours++
 	}
 	emit(scanner.Event{Kind: scanner.Finished, Summary: &sum})
 	return sum, nil
@@ -265,6 +272,39 @@ func TestSortAndFilter(t *testing.T) {
 	u.w.filter.SetText("")
 	if u.model.Len() != 3 {
 		t.Errorf("cleared filter shows %d rows", u.model.Len())
+	}
+}
+
+// A device that answers on IPv4 and as an IPv6 link-local neighbour is one
+// row, one device in the count, and one device in memory.
+func TestOneRowPerDevice(t *testing.T) {
+	f := newFake()
+	printer := f.hosts[1]
+	f.neighbours = []scanner.Host{{Addr: netip.MustParseAddr("fe80::211:22ff:fe33:4409%eth0"), RTT: time.Millisecond,
+		MAC: printer.MAC, Vendor: printer.Vendor, Method: icmpsock.Raw, Reason: "echo-reply"}}
+	store := filepath.Join(t.TempDir(), "s.json")
+	u := newTestUI(t, f, store, Options{})
+	scan(t, u)
+	if got, want := strings.Join(addrs(u), " "), "198.18.0.1 198.18.0.5 198.18.0.9"; got != want {
+		t.Fatalf("list = %s, want %s", got, want)
+	}
+	if !strings.Contains(u.w.status.Text, "3 hosts found") {
+		t.Errorf("status = %q", u.w.status.Text)
+	}
+	u.w.list.Select(2)
+	text := test.RenderObjectToMarkup(u.details.fields)
+	if !strings.Contains(text, "Also at") || !strings.Contains(text, "fe80::211:22ff:fe33:4409%eth0") {
+		t.Errorf("details do not list the other address:\n%s", text)
+	}
+	u.details.cancel()
+	u.idle()
+	if devs := u.store.Devices(); len(devs) != 3 {
+		t.Errorf("memory holds %d devices, want 3: %+v", len(devs), devs)
+	}
+	for _, d := range u.store.Devices() {
+		if d.Key == "mac:00:11:22:33:44:09" && d.Addr != "198.18.0.9" {
+			t.Errorf("the printer is remembered at %s, want its IPv4 address", d.Addr)
+		}
 	}
 }
 
@@ -434,7 +474,7 @@ func TestExportFiles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CSV does not parse: %v", err)
 			}
-			if len(recs) != 4 || recs[0][0] != "address" || recs[3][0] != "198.18.0.9" || recs[3][10] != "80/http 9100" {
+			if len(recs) != 4 || recs[0][0] != "address" || recs[3][0] != "198.18.0.9" || recs[3][11] != "80/http 9100" {
 				t.Errorf("CSV = %q", recs)
 			}
 		case "json":

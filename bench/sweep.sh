@@ -326,10 +326,12 @@ sweep() {
 	if use zmap; then
 		# zmap's default blocklist covers 198.18.0.0/15: an empty one
 		# replaces it. -G: zmap writes Ethernet frames itself. -P 2 is
-		# its retry; -c 2 waits 2 s (not 8) for late answers.
+		# its retry (both probes go out back to back); -c 1 waits 1 s
+		# (its default is 8) for late answers: the 1 s timeout every
+		# tool gets.
 		each "zmap -P 2 -r $rate" lines \
 			zmap -M icmp_echoscan -i "$VS" -G "$GWMAC" -S 198.18.0.1 -b "$WORK/empty" \
-			-r "$rate" -P 2 -c 2 -q -o - "$prefix"
+			-r "$rate" -P 2 -c 1 -q -o - "$prefix"
 	fi
 	if [[ -n $NS_BIN && " $TOOLS " == *" netscanner "* ]]; then
 		# Discovery only, like the peers (nmap runs with -n): names and
