@@ -328,10 +328,12 @@ sweep() {
 		# replaces it. -G: zmap writes Ethernet frames itself. -P 2 is
 		# its retry (both probes go out back to back); -c 1 waits 1 s
 		# (its default is 8) for late answers: the 1 s timeout every
-		# tool gets.
-		each "zmap -P 2 -r $rate" lines \
+		# tool gets. zmap's -r paces targets, not packets (with -P 2,
+		# -r 100000 puts 131,072 packets on the wire in 0.7 s), so it
+		# gets half the rate: every tool sends RATE packets a second.
+		each "zmap -P 2 -r $((rate / 2))" lines \
 			zmap -M icmp_echoscan -i "$VS" -G "$GWMAC" -S 198.18.0.1 -b "$WORK/empty" \
-			-r "$rate" -P 2 -c 1 -q -o - "$prefix"
+			-r "$((rate / 2))" -P 2 -c 1 -q -o - "$prefix"
 	fi
 	if [[ -n $NS_BIN && " $TOOLS " == *" netscanner "* ]]; then
 		# Discovery only, like the peers (nmap runs with -n): names and

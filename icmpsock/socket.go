@@ -24,6 +24,9 @@ import (
 // This file is the machinery shared by the dgram and raw methods: one ICMP
 // socket per address family, one reader goroutine per socket, and a
 // Replies channel they both feed.
+//
+// The sockets stay outside Go's network poller (see detach): Send calls
+// sendto itself, and each reader blocks in recvmsg on a thread of its own.
 
 const (
 	// replyBuffer is the capacity of the Replies channel: room for a burst
@@ -38,6 +41,10 @@ const (
 	// sendTries bounds how often Send retries a datagram socket's sendto
 	// that failed with a stale error (see Send).
 	sendTries = 3
+	// blockFor bounds each blocking sendto and recvmsg (SO_SNDTIMEO,
+	// SO_RCVTIMEO), so that Send notices a cancelled context while the
+	// send buffer is full, and a reader notices Close.
+	blockFor = 100 * time.Millisecond
 )
 
 // ErrNoIPv6 reports that a Conn has no IPv6 socket because this machine
@@ -54,22 +61,23 @@ type sockConn struct {
 
 	replies   chan Reply
 	done      chan struct{} // closed by Close: readers stop
+	fdMu      sync.RWMutex  // Send holds it shared; Close, to close the sockets
+	closed    bool          // the sockets are closed; guarded by fdMu
 	readers   sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 
 	// zones maps IPv6 scope IDs seen in Send back to the zone names the
 	// caller used, so that a reply from fe80::1%eth0 matches its request.
-	zones     sync.Map // uint32 -> string
-	zoneNames sync.Map // string -> struct{}: zones already in zones
+	zones   sync.Map // uint32 -> string
+	zoneIDs sync.Map // string -> uint32: zones already in zones
 }
 
 // family is one socket of a sockConn.
 type family struct {
 	v6      bool
 	raw     bool
-	pc      *icmp.PacketConn
-	rc      syscall.RawConn
+	fd      int      // the socket, in blocking mode; see detach
 	me      identity // identifier on the wire and our cookie
 	recvErr bool     // IP_RECVERR is on: ICMP errors arrive on the error queue
 }
@@ -93,7 +101,7 @@ func openSock(m Method, rawID uint16) (Conn, error) {
 	}
 	if c.v6, err = openFamily(m == Raw, true, me); err != nil {
 		if !ipv6Absent(err) {
-			c.v4.pc.Close()
+			unix.Close(c.v4.fd)
 			return nil, fmt.Errorf("icmpsock: %s: open IPv6 socket: %w", m, err)
 		}
 		c.v6, c.noV6 = nil, err
@@ -129,32 +137,73 @@ func openFamily(raw, v6 bool, me identity) (*family, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &family{v6: v6, raw: raw, pc: pc, me: me}
-	if err := f.configure(); err != nil {
-		pc.Close()
+	defer pc.Close() // detach made the copy we keep
+	// The ipv4 and ipv6 wrappers hold the net.PacketConn that
+	// icmp.ListenPacket made; its SyscallConn reaches the descriptor.
+	var nc net.PacketConn
+	if v6 {
+		nc = pc.IPv6PacketConn().PacketConn
+	} else {
+		nc = pc.IPv4PacketConn().PacketConn
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("%T has no SyscallConn", nc)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	f := &family{v6: v6, raw: raw, me: me}
+	if err := f.configure(pc, rc); err != nil {
+		return nil, err
+	}
+	if f.fd, err = detach(rc); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
+// detach returns a duplicate of rc's socket in blocking mode, with
+// blocking calls bounded by blockFor; closing the original then takes the
+// socket out of Go's network poller.
+//
+// Why: the poller watches every socket for writability too, and the kernel
+// wakes it each time a packet we sent leaves the send buffer. At 100,000
+// requests a second those wakeups cost a third of the sender's time (and
+// tens of thousands of context switches), while a plain blocking sendto
+// costs nothing extra. The price is one thread per socket blocked in
+// recvmsg, which a scanner gladly pays.
+func detach(rc syscall.RawConn) (int, error) {
+	fd, serr := -1, error(nil)
+	if err := rc.Control(func(s uintptr) {
+		if fd, serr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0); serr != nil {
+			return
+		}
+		// O_NONBLOCK belongs to the open file, which the copy shares:
+		// clearing it here makes both blocking, and only ours lives on.
+		if serr = unix.SetNonblock(fd, false); serr != nil {
+			return
+		}
+		tv := unix.NsecToTimeval(blockFor.Nanoseconds())
+		if serr = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr != nil {
+			return
+		}
+		serr = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	}); err != nil {
+		return -1, err
+	}
+	if serr != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return -1, os.NewSyscallError("detach socket", serr)
+	}
+	return fd, nil
+}
+
 // configure sets the socket options the reader relies on.
-func (f *family) configure() error {
-	// The ipv4 and ipv6 wrappers hold the net.PacketConn that
-	// icmp.ListenPacket made; its SyscallConn lets us recvmsg ourselves.
-	var nc net.PacketConn
-	if f.v6 {
-		nc = f.pc.IPv6PacketConn().PacketConn
-	} else {
-		nc = f.pc.IPv4PacketConn().PacketConn
-	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return fmt.Errorf("%T has no SyscallConn", nc)
-	}
-	var err error
-	if f.rc, err = sc.SyscallConn(); err != nil {
-		return err
-	}
+func (f *family) configure(pc *icmp.PacketConn, rc syscall.RawConn) error {
 
 	if f.raw {
 		// Go's net package turns SO_BROADCAST on for raw sockets; ping
@@ -162,7 +211,7 @@ func (f *family) configure() error {
 		// and so do we: a sweep that includes a subnet's broadcast address
 		// should not ping every host on it.
 		var serr error
-		if err := f.rc.Control(func(fd uintptr) {
+		if err := rc.Control(func(fd uintptr) {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 0)
 		}); err != nil {
 			return err
@@ -182,7 +231,7 @@ func (f *family) configure() error {
 			ipv6.ICMPTypePacketTooBig, ipv6.ICMPTypeTimeExceeded, ipv6.ICMPTypeParameterProblem} {
 			filt.Accept(t)
 		}
-		if err := f.pc.IPv6PacketConn().SetICMPFilter(&filt); err != nil {
+		if err := pc.IPv6PacketConn().SetICMPFilter(&filt); err != nil {
 			return err
 		}
 	case f.raw:
@@ -192,19 +241,19 @@ func (f *family) configure() error {
 			ipv4.ICMPTypeTimeExceeded, ipv4.ICMPTypeParameterProblem} {
 			filt.Accept(t)
 		}
-		if err := f.pc.IPv4PacketConn().SetICMPFilter(&filt); err != nil {
+		if err := pc.IPv4PacketConn().SetICMPFilter(&filt); err != nil {
 			return err
 		}
 	default:
 		// The kernel chose our identifier: it is the socket's port.
-		ua, ok := f.pc.LocalAddr().(*net.UDPAddr)
+		ua, ok := pc.LocalAddr().(*net.UDPAddr)
 		if !ok {
-			return fmt.Errorf("datagram ICMP socket has local address %v", f.pc.LocalAddr())
+			return fmt.Errorf("datagram ICMP socket has local address %v", pc.LocalAddr())
 		}
 		f.me.id = uint16(ua.Port)
 		// ICMP errors about our requests reach a datagram socket only
 		// through its error queue.
-		if err := setRecvErr(f.rc, f.v6); err != nil {
+		if err := setRecvErr(rc, f.v6); err != nil {
 			return err
 		}
 		f.recvErr = true
@@ -213,15 +262,15 @@ func (f *family) configure() error {
 	// TTL and hop limit come as control messages, except for raw IPv4,
 	// whose packets keep their IP header.
 	if f.v6 {
-		if err := f.pc.IPv6PacketConn().SetControlMessage(ipv6.FlagHopLimit, true); err != nil {
+		if err := pc.IPv6PacketConn().SetControlMessage(ipv6.FlagHopLimit, true); err != nil {
 			return err
 		}
 	} else if !f.raw {
-		if err := f.pc.IPv4PacketConn().SetControlMessage(ipv4.FlagTTL, true); err != nil {
+		if err := pc.IPv4PacketConn().SetControlMessage(ipv4.FlagTTL, true); err != nil {
 			return err
 		}
 	}
-	raiseRcvBuf(f.rc, rcvBufSize)
+	raiseRcvBuf(rc, rcvBufSize)
 	return nil
 }
 
@@ -254,47 +303,61 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	}
 	dst = dst.Unmap()
 	var f *family
+	var to unix.Sockaddr
 	switch {
 	case !dst.IsValid():
 		return errors.New("icmpsock: send to an invalid address")
 	case dst.Is4():
-		f = c.v4
+		f, to = c.v4, &unix.SockaddrInet4{Addr: dst.As4()}
 	case c.v6 == nil:
 		return &SendError{Addr: dst, Err: c.IPv6()}
 	default:
-		f = c.v6
-		c.rememberZone(dst.Zone())
+		zone, err := c.zoneID(dst.Zone())
+		if err != nil {
+			return &SendError{Addr: dst, Err: err}
+		}
+		f, to = c.v6, &unix.SockaddrInet6{Addr: dst.As16(), ZoneId: zone}
 	}
 	b, err := marshalEcho(f.v6, f.me, seq, time.Since(c.start))
 	if err != nil {
 		return fmt.Errorf("icmpsock: %w", err)
 	}
-	var to net.Addr = &net.IPAddr{IP: dst.AsSlice(), Zone: dst.Zone()}
-	if !f.raw {
-		to = &net.UDPAddr{IP: dst.AsSlice(), Zone: dst.Zone()}
-	}
-	for try := 1; ; try++ {
-		_, err = f.pc.WriteTo(b, to)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, net.ErrClosed) {
+
+	// Shared, so that Close cannot close the socket (and the kernel hand
+	// its number to another file) while sendto runs.
+	c.fdMu.RLock()
+	defer c.fdMu.RUnlock()
+	for try := 1; ; {
+		if c.closed {
 			return fmt.Errorf("icmpsock: send to %s: %w", dst, net.ErrClosed)
+		}
+		err = unix.Sendto(f.fd, b, 0, to)
+		switch {
+		case err == nil:
+			return nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			// The send buffer stayed full for blockFor: try again,
+			// unless the caller has given up.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
 		}
 		// With IP_RECVERR every ICMP error also sets the socket's pending
 		// error, and the next sendto on the socket fails with it, whatever
 		// its destination, without sending. That error is consumed by
 		// failing, so a retry tells a stale error from a real refusal.
 		if f.recvErr && try < sendTries {
+			try++
 			continue
 		}
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			if se := sendError(dst, errno); se != nil {
-				return se
-			}
+		errno := err.(syscall.Errno) // unix.Sendto fails with an Errno
+		if se := sendError(dst, errno); se != nil {
+			return se
 		}
-		return fmt.Errorf("icmpsock: send to %s: %w", dst, err)
+		return fmt.Errorf("icmpsock: send to %s: %w", dst, os.NewSyscallError("sendto", errno))
 	}
 }
 
@@ -318,13 +381,26 @@ func sendError(dst netip.Addr, errno syscall.Errno) *SendError {
 func (c *sockConn) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.done)
-		var errs []error
+		// Shutting a socket down wakes its reader from recvmsg at once;
+		// it then sees done. Only when no Send and no reader can touch
+		// the sockets any more are they closed.
 		for _, f := range []*family{c.v4, c.v6} {
 			if f != nil {
-				errs = append(errs, f.pc.Close())
+				_ = unix.Shutdown(f.fd, unix.SHUT_RDWR) // an unconnected socket says ENOTCONN, and wakes all the same
 			}
 		}
 		c.readers.Wait()
+		c.fdMu.Lock()
+		c.closed = true
+		var errs []error
+		for _, f := range []*family{c.v4, c.v6} {
+			if f != nil {
+				if err := unix.Close(f.fd); err != nil {
+					errs = append(errs, os.NewSyscallError("close", err))
+				}
+			}
+		}
+		c.fdMu.Unlock()
 		close(c.replies)
 		c.closeErr = errors.Join(errs...)
 	})
@@ -347,10 +423,15 @@ func (c *sockConn) read(f *family) {
 	oob := make([]byte, 512)
 	for {
 		m, err := f.recv(buf, oob)
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		if err == errIdle {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
 			// Datagram sockets report no lasting read errors; pause all
 			// the same, so that a surprise cannot spin the CPU.
 			select {
@@ -372,47 +453,37 @@ func (c *sockConn) read(f *family) {
 	}
 }
 
-// recv reads one datagram from the socket, or from its error queue, and
-// waits in the runtime's poller while there is none.
+// errIdle is recv's report that nothing came for blockFor.
+var errIdle = errors.New("nothing to read")
+
+// recv reads one datagram from the socket, or from its error queue,
+// waiting in recvmsg at most blockFor while there is none.
 func (f *family) recv(buf, oob []byte) (message, error) {
-	var m message
-	var rerr error
-	err := f.rc.Read(func(fd uintptr) bool {
-		for tries := 0; tries < 4; tries++ {
-			n, oobn, _, from, err := unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT)
-			switch {
-			case err == nil:
-				m = message{n: n, oobn: oobn, from: from}
-				return true
-			case err == unix.EINTR:
-				continue
-			case err != unix.EAGAIN && !f.recvErr:
-				rerr = os.NewSyscallError("recvmsg", err)
-				return true
-			}
-			// The queue is empty, or err is the pending socket error that
-			// IP_RECVERR raises with each queued ICMP error (reading it
-			// cleared it). Either way, drain the error queue before
-			// sleeping: the poller is edge-triggered, and a sendto may have
-			// eaten the pending error that announced a queued one.
-			if f.recvErr {
-				n, oobn, _, from, qerr := unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
-				if qerr == nil {
-					m = message{n: n, oobn: oobn, from: from, errQueue: true}
-					return true
-				}
-			}
-			if err == unix.EAGAIN {
-				return false // wait for the poller
+	for tries := 0; tries < 4; tries++ {
+		n, oobn, _, from, err := unix.Recvmsg(f.fd, buf, oob, 0)
+		switch {
+		case err == nil:
+			return message{n: n, oobn: oobn, from: from}, nil
+		case err == unix.EINTR:
+			continue
+		case err != unix.EAGAIN && !f.recvErr:
+			return message{}, os.NewSyscallError("recvmsg", err)
+		}
+		// Nothing came for blockFor, or err is the pending socket error
+		// that IP_RECVERR raises with each queued ICMP error (reading it
+		// cleared it). Either way, look in the error queue: a sendto may
+		// have eaten the pending error that announced a queued one.
+		if f.recvErr {
+			n, oobn, _, from, qerr := unix.Recvmsg(f.fd, buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+			if qerr == nil {
+				return message{n: n, oobn: oobn, from: from, errQueue: true}, nil
 			}
 		}
-		rerr = errors.New("recvmsg: pending socket error with an empty error queue")
-		return true
-	})
-	if err != nil {
-		return m, err
+		if err == unix.EAGAIN {
+			return message{}, errIdle
+		}
 	}
-	return m, rerr
+	return message{}, errors.New("recvmsg: pending socket error with an empty error queue")
 }
 
 // decode turns a message into a Reply, or reports that it is not an answer
@@ -537,22 +608,24 @@ func (c *sockConn) withZone(a, ref netip.Addr) netip.Addr {
 	return a
 }
 
-// rememberZone records the scope ID of a zone used in Send.
-func (c *sockConn) rememberZone(zone string) {
+// zoneID returns the scope ID of a zone used in Send (0 for none), and
+// records it so that replies carry the same zone name.
+func (c *sockConn) zoneID(zone string) (uint32, error) {
 	if zone == "" {
-		return
+		return 0, nil
 	}
-	if _, seen := c.zoneNames.Load(zone); seen {
-		return
+	if id, seen := c.zoneIDs.Load(zone); seen {
+		return id.(uint32), nil
 	}
 	idx, err := strconv.ParseUint(zone, 10, 32)
 	if err != nil {
 		ifi, err := net.InterfaceByName(zone)
 		if err != nil {
-			return // sendto will report the bad zone
+			return 0, fmt.Errorf("zone %q: %w", zone, err)
 		}
 		idx = uint64(ifi.Index)
 	}
 	c.zones.LoadOrStore(uint32(idx), zone)
-	c.zoneNames.Store(zone, struct{}{})
+	c.zoneIDs.Store(zone, uint32(idx))
+	return uint32(idx), nil
 }

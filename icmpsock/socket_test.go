@@ -397,7 +397,7 @@ func TestStaleSendError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.v4.pc.WriteTo(req, &net.UDPAddr{IP: live.AsSlice()}); !errors.Is(err, syscall.EHOSTUNREACH) {
+	if err := syscall.Sendto(c.v4.fd, req, 0, &syscall.SockaddrInet4{Addr: live.As4()}); !errors.Is(err, syscall.EHOSTUNREACH) {
 		t.Fatalf("premise: sendto after an ICMP error: %v, want the stale EHOSTUNREACH", err)
 	}
 

@@ -67,6 +67,13 @@ const MaxRetries = 10
 // runs: often enough for a smooth bar, rarely enough to cost nothing.
 const progressEvery = 50 * time.Millisecond
 
+// slack is how far the engine lets a timer's work drift so that it can do
+// it in batches: hosts are given up on, and retries sent, up to this much
+// late (retries: early) rather than each on a timer of its own. At 100,000
+// requests a second one timer per host would wake a goroutine every 10 µs;
+// a millisecond is nothing next to a one-second timeout.
+const slack = time.Millisecond
+
 // execSlack extends the wait for Conns of the exec method: their clock
 // starts when the ping process has started, some milliseconds (on a phone,
 // a good part of a second) after Send returned.
@@ -209,12 +216,16 @@ func (q *fifo) pop() {
 
 // scan is the state of one sweep shared by its sender and receiver.
 type scan struct {
-	conn    icmpsock.Conn
-	method  icmpsock.Method
-	cfg     Config
-	wait    time.Duration // from a host's last request to giving up on it
-	base    uint16        // sequence number of every host's first request
-	limiter *rate.Limiter // owned by the sender
+	conn   icmpsock.Conn
+	method icmpsock.Method
+	cfg    Config
+	wait   time.Duration // from a host's last request to giving up on it
+	base   uint16        // sequence number of every host's first request
+
+	// Owned by the sender.
+	limiter *rate.Limiter
+	chunk   int // tokens taken from limiter at once
+	tokens  int // tokens taken and not yet spent
 
 	mu       sync.Mutex
 	live     map[netip.Addr]pending
@@ -250,7 +261,13 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 	if s.method == icmpsock.Exec {
 		s.wait += execSlack
 	}
-	s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(min(cfg.Rate/100, 1e6))))
+	// The bucket holds 10 ms of requests; the sender takes them a
+	// millisecond's worth at a time (one token at a time below 1000 a
+	// second), so that at high rates it sleeps once per chunk, not once
+	// per request.
+	burst := max(1, int(min(cfg.Rate/100, 1e6)))
+	s.chunk = max(1, min(burst, int(cfg.Rate*slack.Seconds())))
+	s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
 	if math.IsInf(cfg.Rate, 1) {
 		s.limiter = rate.NewLimiter(rate.Inf, 1)
 	}
@@ -296,7 +313,7 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 				emit(Event{Kind: HostFound, Host: h})
 			}
 		case <-expiry.C:
-			expiry.Reset(s.expire())
+			expiry.Reset(max(s.expire(), slack))
 		case <-tick.C:
 			if d := s.doneCount(); d != lastDone && d < total {
 				lastDone = d
@@ -328,10 +345,10 @@ func (s *scan) send(ctx context.Context, addrs iter.Seq[netip.Addr]) error {
 		// Each token goes to a due retry if there is one; the first token
 		// with none goes to a.
 		for {
-			if err := s.limiter.Wait(ctx); err != nil {
-				return waitErr(ctx)
+			if err := s.token(ctx); err != nil {
+				return err
 			}
-			ra, attempt, ok := s.nextRetry(time.Now())
+			ra, attempt, ok := s.nextRetry(time.Now(), 0)
 			if !ok {
 				break
 			}
@@ -360,7 +377,7 @@ func (s *scan) send(ctx context.Context, addrs iter.Seq[netip.Addr]) error {
 		if !ok {
 			return nil
 		}
-		if wait := time.Until(d.at); wait > 0 {
+		if wait := time.Until(d.at); wait > slack {
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -372,15 +389,34 @@ func (s *scan) send(ctx context.Context, addrs iter.Seq[netip.Addr]) error {
 				return ctx.Err()
 			}
 		}
-		if err := s.limiter.Wait(ctx); err != nil {
-			return waitErr(ctx)
-		}
-		if ra, attempt, ok := s.nextRetry(time.Now()); ok {
+		// Send every retry due within the slack, then sleep again.
+		for {
+			if err := s.token(ctx); err != nil {
+				return err
+			}
+			ra, attempt, ok := s.nextRetry(time.Now(), slack)
+			if !ok {
+				s.tokens++ // not spent: keep it for the next retry
+				break
+			}
 			if err := s.probe(ctx, ra, attempt); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// token takes one request's worth of the rate, waiting for the limiter
+// when the chunk in hand is spent. It returns ctx's error once ctx ends.
+func (s *scan) token(ctx context.Context) error {
+	if s.tokens == 0 {
+		if err := s.limiter.WaitN(ctx, s.chunk); err != nil {
+			return waitErr(ctx)
+		}
+		s.tokens = s.chunk
+	}
+	s.tokens--
+	return nil
 }
 
 // waitErr turns a failed rate.Limiter.Wait into ctx's error. Wait fails
@@ -408,15 +444,16 @@ func (s *scan) peekRetry() (due, bool) {
 	}
 }
 
-// nextRetry takes the first retry due by now whose host is still waiting,
-// counts the request as sent, and returns its address and attempt number.
-// Entries of hosts that have answered meanwhile are dropped on the way.
-func (s *scan) nextRetry(now time.Time) (netip.Addr, int, bool) {
+// nextRetry takes the first retry due by now+early whose host is still
+// waiting, counts the request as sent at now, and returns its address and
+// attempt number. Entries of hosts that have answered meanwhile are
+// dropped on the way.
+func (s *scan) nextRetry(now time.Time, early time.Duration) (netip.Addr, int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
 		d, ok := s.retries.peek()
-		if !ok || d.at.After(now) {
+		if !ok || d.at.After(now.Add(early)) {
 			return netip.Addr{}, 0, false
 		}
 		s.retries.pop()
