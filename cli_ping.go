@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,15 +27,6 @@ const (
 	resolveTimeout = 10 * time.Second // for all host names together
 )
 
-// usageError is bad input: the command prints it on one line and exits 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
-}
-
 // pingConfig is a validated `netscanner ping` command line.
 type pingConfig struct {
 	method   icmpsock.Method
@@ -50,33 +40,16 @@ type pingConfig struct {
 // parsePingArgs parses and validates ping's flags and hosts. It returns
 // flag.ErrHelp for -h, a *usageError for bad input.
 func parsePingArgs(args []string, stderr io.Writer) (pingConfig, error) {
-	var (
-		c      pingConfig
-		method string
-	)
-	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
-	// Parse reports errors to us instead of printing them with the whole
-	// usage: bad input gets one line.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.StringVar(&method, "method", "auto", "how to ping: auto, dgram, raw, exec or tcp")
+	var c pingConfig
+	fs := newCmdFlags("ping", "ping [flags] HOST...", "Ping hosts by the best method this machine allows.")
+	fs.methodVar(&c.method)
 	fs.IntVar(&c.count, "count", 4, "echo requests per host (1 to 1000000)")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "how long to wait for each reply")
 	fs.DurationVar(&c.interval, "interval", time.Second, "time between requests to one host")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per reply")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printFlagUsage(stderr, fs, "ping [flags] HOST...", "Ping hosts by the best method this machine allows.")
-			return c, err
-		}
-		return c, &usageError{err.Error()}
+	if err := fs.parse(args, stderr); err != nil {
+		return c, err
 	}
-
-	m, err := icmpsock.ParseMethod(method)
-	if err != nil || method == "" {
-		return c, usagef("--method: unknown method %q (want auto, dgram, raw, exec or tcp)", method)
-	}
-	c.method = m
 	switch {
 	case c.count < 1 || c.count > maxPingCount:
 		return c, usagef("--count %d: want 1 to %d", c.count, maxPingCount)
@@ -94,14 +67,6 @@ func parsePingArgs(args []string, stderr io.Writer) (pingConfig, error) {
 	}
 	c.hosts = fs.Args()
 	return c, nil
-}
-
-// printFlagUsage prints a command's synopsis and flags, for -h.
-func printFlagUsage(w io.Writer, fs *flag.FlagSet, synopsis, about string) {
-	fmt.Fprintf(w, "Usage: netscanner %s\n\n%s\n\nFlags:\n", synopsis, about)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
 }
 
 // checkHost rejects what cannot be a host before anything touches the
@@ -300,12 +265,8 @@ func formatMs(ms float64) string {
 
 func cmdPing(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parsePingArgs(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "netscanner ping: %s (try: netscanner ping -h)\n", clip(err.Error()))
-		return exitUsage
+		return parseFailed(stderr, "ping", err)
 	}
 	addrs, err := resolveHosts(ctx, cfg.hosts)
 	if err != nil {
@@ -404,17 +365,10 @@ func pingHost(ctx context.Context, p *icmpsock.Pinger, dst netip.Addr, cfg pingC
 // and how to enable the others.
 func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var asJSON bool
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := newCmdFlags("doctor", "doctor [--json]", "Say which ping methods work here and how to enable the others.")
 	fs.BoolVar(&asJSON, "json", false, "print the verdicts as one JSON object")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printFlagUsage(stderr, fs, "doctor [--json]", "Say which ping methods work here and how to enable the others.")
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "netscanner doctor: %s (try: netscanner doctor -h)\n", clip(err.Error()))
-		return exitUsage
+	if err := fs.parse(args, stderr); err != nil {
+		return parseFailed(stderr, "doctor", err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "netscanner doctor: %s\n", clip(fmt.Sprintf("unexpected argument %q (doctor takes no hosts)", fs.Arg(0))))

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -52,43 +50,30 @@ type scanConfig struct {
 func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 	var (
 		c        scanConfig
-		method   string
 		iKnow    bool
 		maxHosts int
 		noNames  bool
 		ports    string
 	)
 	def := scanner.DefaultConfig()
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors come back to us, to print on one line
-	fs.Usage = func() {}
+	fs := newCmdFlags("scan", "scan [flags] [TARGET...]",
+		"Sweep targets for live hosts: addresses (198.18.0.7), prefixes (198.18.0.0/24),\n"+
+			"ranges (198.18.0.10-50) and host names. Without targets, scan this machine's\n"+
+			"IPv4 networks. Live hosts go to stdout as they answer.")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per live host")
 	fs.DurationVar(&c.engine.Timeout, "timeout", def.Timeout, "how long to wait for a host after its last request (at most 1m)")
 	fs.IntVar(&c.engine.Retries, "retries", def.Retries, fmt.Sprintf("more requests for a silent host (0 to %d)", scanner.MaxRetries))
 	fs.DurationVar(&c.engine.RetryInterval, "retry-interval", def.RetryInterval, "time between requests to one host (at most --timeout is used)")
 	fs.Float64Var(&c.engine.Rate, "rate", def.Rate, fmt.Sprintf("requests per second across the scan; %d suits a home network, above %d needs --i-know-rate", scanner.DefaultRate, fastScanRate))
 	fs.BoolVar(&iKnow, "i-know-rate", false, fmt.Sprintf("allow --rate above %d, up to %d", fastScanRate, maxScanRate))
-	fs.StringVar(&method, "method", "auto", "how to ping: auto, dgram, raw, exec or tcp")
+	fs.methodVar(&c.method)
 	fs.IntVar(&maxHosts, "max-hosts", scanner.DefaultMaxHosts, "refuse to scan more addresses than this")
 	fs.BoolVar(&noNames, "no-names", false, "do not look up host names (DNS PTR, mDNS, NetBIOS)")
 	fs.StringVar(&ports, "ports", joinPorts(scanner.DefaultPorts()),
 		fmt.Sprintf("TCP ports to try on each live host: a list with ranges (22,80,8000-8010, at most %d ports) or none", scanner.MaxPorts))
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printFlagUsage(stderr, fs, "scan [flags] [TARGET...]",
-				"Sweep targets for live hosts: addresses (198.18.0.7), prefixes (198.18.0.0/24),\n"+
-					"ranges (198.18.0.10-50) and host names. Without targets, scan this machine's\n"+
-					"IPv4 networks. Live hosts go to stdout as they answer.")
-			return c, err
-		}
-		return c, &usageError{err.Error()}
+	if err := fs.parse(args, stderr); err != nil {
+		return c, err
 	}
-
-	m, err := icmpsock.ParseMethod(method)
-	if err != nil || method == "" {
-		return c, usagef("--method: unknown method %q (want auto, dgram, raw, exec or tcp)", method)
-	}
-	c.method = m
 	e := &c.engine
 	switch {
 	case e.Timeout <= 0 || e.Timeout > maxScanTimeout:
@@ -135,12 +120,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // they answer.
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer, open openConn) int {
 	cfg, err := parseScanArgs(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s%s (try: netscanner scan -h)\n", scanPrefix, clip(err.Error()))
-		return exitUsage
+		return parseFailed(stderr, "scan", err)
 	}
 
 	targets, code := scanTargets(ctx, cfg, stderr)
@@ -224,8 +205,7 @@ func scanTargets(ctx context.Context, cfg scanConfig, stderr io.Writer) (*scanne
 			fmt.Fprintf(stderr, "%s%v\n", scanPrefix, ctx.Err())
 			return nil, exitFail
 		}
-		fmt.Fprintf(stderr, "%s%s (try: netscanner scan -h)\n", scanPrefix, clip(err.Error()))
-		return nil, exitUsage
+		return nil, parseFailed(stderr, "scan", err)
 	}
 	return t, exitOK
 }

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -75,16 +73,7 @@ type execConn struct {
 	ping    string   // absolute path of the ping binary
 	wrap    []string // argv put before ping's; tests run it in a namespace with it
 	timeout time.Duration
-
-	slots   chan struct{} // one token per ping process running
-	replies chan Reply
-
-	ctx    context.Context // cancelled by Close, which kills every child
-	cancel context.CancelFunc
-
-	mu     sync.Mutex // orders wg.Add in Send against Close
-	closed bool
-	wg     sync.WaitGroup // one per running ping
+	pool    *pool // one slot per ping process; closing it kills every child
 }
 
 // OpenExec opens a Conn that runs the system ping binary, one process per
@@ -116,15 +105,11 @@ func openExec(opts Options, wrap []string) (*execConn, error) {
 	if err := probePing(wrap, path); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	return &execConn{
 		ping:    path,
 		wrap:    slices.Clone(wrap),
 		timeout: opts.Timeout,
-		slots:   make(chan struct{}, opts.Concurrency),
-		replies: make(chan Reply, opts.Concurrency),
-		ctx:     ctx,
-		cancel:  cancel,
+		pool:    newPool(Exec, opts.Concurrency),
 	}, nil
 }
 
@@ -259,7 +244,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 func (c *execConn) Method() Method { return Exec }
 
 // Replies delivers the answers parsed from ping's output.
-func (c *execConn) Replies() <-chan Reply { return c.replies }
+func (c *execConn) Replies() <-chan Reply { return c.pool.replies }
 
 // Send starts one ping process for dst. It blocks while opts.Concurrency
 // processes already run, until one finishes or ctx ends. Replies name an
@@ -269,34 +254,20 @@ func (c *execConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	if err := checkExecTarget(dst); err != nil {
 		return err
 	}
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.ctx.Done():
-		return fmt.Errorf("icmpsock exec: %w", net.ErrClosed)
+	if err := c.pool.acquire(ctx, nil); err != nil {
+		return err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		<-c.slots
-		return fmt.Errorf("icmpsock exec: %w", net.ErrClosed)
-	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		defer func() { <-c.slots }()
+	return c.pool.spawn(func() {
+		defer c.pool.release()
 		c.run(dst, seq)
-	}()
-	return nil
+	})
 }
 
 // run pings dst once and delivers every answer ping printed. Lines that
 // prove nothing (BSD's lost requests) are dropped: silence is not an
 // answer.
 func (c *execConn) run(dst netip.Addr, seq uint16) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.timeout+execGrace)
+	ctx, cancel := context.WithTimeout(c.pool.ctx, c.timeout+execGrace)
 	defer cancel()
 	var stdout, stderr []byte
 	for try := 0; ; try++ {
@@ -325,9 +296,7 @@ func (c *execConn) run(dst netip.Addr, seq uint16) {
 		default:
 			continue
 		}
-		select {
-		case c.replies <- r:
-		case <-c.ctx.Done():
+		if !c.pool.deliver(r) {
 			return
 		}
 	}
@@ -335,19 +304,7 @@ func (c *execConn) run(dst netip.Addr, seq uint16) {
 
 // Close kills every ping still running, waits for them to exit and closes
 // Replies.
-func (c *execConn) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	c.mu.Unlock()
-	c.cancel()
-	c.wg.Wait()
-	close(c.replies)
-	return nil
-}
+func (c *execConn) Close() error { return c.pool.close() }
 
 // noRouteError is the local kernel refusing to send to a destination. It
 // matches both ErrUnreachable and the cause with errors.Is.

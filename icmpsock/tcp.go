@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -24,16 +23,7 @@ type tcpConn struct {
 	// platform can tell. Tests replace it to connect from inside a
 	// network namespace.
 	dial func(ctx context.Context, dst netip.Addr, port uint16) (*ICMPError, error)
-
-	slots   chan struct{} // one token per connect in flight
-	replies chan Reply
-
-	ctx    context.Context // cancelled by Close: aborts every connect
-	cancel context.CancelFunc
-
-	mu     sync.Mutex // orders wg.Add in Send against Close
-	closed bool
-	wg     sync.WaitGroup // one per connect in flight
+	pool *pool // one slot per connect in flight; closing it aborts them all
 }
 
 // OpenTCP opens a Conn that proves hosts up with TCP connects to each of
@@ -52,15 +42,11 @@ func OpenTCP(opts Options) (Conn, error) {
 func openTCP(opts Options, dial func(context.Context, netip.Addr, uint16) (*ICMPError, error)) *tcpConn {
 	opts = opts.withDefaults()
 	opts.Concurrency = fdConcurrency(opts.Concurrency, 1) // one socket per connect
-	ctx, cancel := context.WithCancel(context.Background())
 	return &tcpConn{
 		ports:   slices.Clone(opts.TCPPorts),
 		timeout: opts.Timeout,
 		dial:    dial,
-		slots:   make(chan struct{}, opts.Concurrency),
-		replies: make(chan Reply, opts.Concurrency),
-		ctx:     ctx,
-		cancel:  cancel,
+		pool:    newPool(TCP, opts.Concurrency),
 	}
 }
 
@@ -68,7 +54,7 @@ func openTCP(opts Options, dial func(context.Context, netip.Addr, uint16) (*ICMP
 func (c *tcpConn) Method() Method { return TCP }
 
 // Replies delivers one answer per Send that got one.
-func (c *tcpConn) Replies() <-chan Reply { return c.replies }
+func (c *tcpConn) Replies() <-chan Reply { return c.pool.replies }
 
 // tcpProbe is one Send: connects to every port of one address, of which
 // the first definitive answer wins.
@@ -96,45 +82,35 @@ func (c *tcpConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	if err := checkTCPTarget(dst); err != nil {
 		return err
 	}
-	pctx, pcancel := context.WithCancel(c.ctx)
+	pctx, pcancel := context.WithCancel(c.pool.ctx)
 	p := &tcpProbe{ctx: pctx, cancel: pcancel}
 	p.refs.Store(1)
 	defer p.release()
 
 	for _, port := range c.ports {
-		select {
-		case c.slots <- struct{}{}:
-		case <-p.ctx.Done():
-			if c.ctx.Err() != nil {
-				return fmt.Errorf("icmpsock tcp: %w", net.ErrClosed)
+		if err := c.pool.acquire(ctx, p.ctx.Done()); err != nil {
+			p.cancel() // stop the connects already started
+			if errors.Is(err, errStopped) {
+				return nil // a port already answered: the rest are moot
 			}
-			return nil // a port already answered: the rest are moot
-		case <-ctx.Done():
-			p.cancel()
-			return ctx.Err()
+			return err
 		}
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			<-c.slots
-			return fmt.Errorf("icmpsock tcp: %w", net.ErrClosed)
-		}
-		c.wg.Add(1)
-		c.mu.Unlock()
 		p.refs.Add(1)
-		go func() {
-			defer c.wg.Done()
+		err := c.pool.spawn(func() {
 			defer p.release()
 			r, ok := c.connect(p.ctx, dst, port, seq)
-			<-c.slots
+			// Free the slot before waiting to deliver: a slow reader
+			// must not stall further Sends.
+			c.pool.release()
 			if ok && p.won.CompareAndSwap(false, true) {
 				p.cancel()
-				select {
-				case c.replies <- r:
-				case <-c.ctx.Done():
-				}
+				c.pool.deliver(r)
 			}
-		}()
+		})
+		if err != nil {
+			p.release() // the reference taken for the job that never ran
+			return err
+		}
 	}
 	return nil
 }
@@ -199,16 +175,4 @@ func zoneIndex(dst netip.Addr) (uint32, error) {
 }
 
 // Close stops every connect in flight, waits for them and closes Replies.
-func (c *tcpConn) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	c.mu.Unlock()
-	c.cancel()
-	c.wg.Wait()
-	close(c.replies)
-	return nil
-}
+func (c *tcpConn) Close() error { return c.pool.close() }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -188,17 +187,12 @@ func ListenHostile(nsName string, cfg HostileConfig) (*Hostile, error) {
 		h.live[a] = true
 	}
 
-	out, err := exec.Command("ip", "netns", "exec", nsName, "sysctl", "-q", "-w",
-		"net.ipv4.icmp_echo_ignore_all=1").CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("hostile: silence the kernel in %s: %w: %s", nsName, err, strings.TrimSpace(string(out)))
+	open := func() (err error) {
+		h.c, err = openEcho4()
+		return err
 	}
-	var openErr error
-	if err := Do(nsName, func() { h.c, openErr = openHostileSocket() }); err != nil {
-		return nil, fmt.Errorf("hostile: enter %s: %w", nsName, err)
-	}
-	if openErr != nil {
-		return nil, fmt.Errorf("hostile in %s: %w", nsName, openErr)
+	if err := takeOverEcho("hostile", nsName, []string{"net.ipv4.icmp_echo_ignore_all"}, open); err != nil {
+		return nil, err
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.wg.Add(1)
@@ -216,27 +210,6 @@ func StartHostile(t testing.TB, ns *NS, cfg HostileConfig) *Hostile {
 	}
 	t.Cleanup(h.Close)
 	return h
-}
-
-func openHostileSocket() (*ipv4.RawConn, error) {
-	l, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
-	if err != nil {
-		return nil, fmt.Errorf("raw ICMPv4 socket: %w", err)
-	}
-	c, err := ipv4.NewRawConn(l) // sets IP_HDRINCL
-	if err != nil {
-		l.Close()
-		return nil, fmt.Errorf("IP_HDRINCL: %w", err)
-	}
-	var f ipv4.ICMPFilter
-	f.SetAll(true)
-	f.Accept(ipv4.ICMPTypeEcho)
-	if err := c.SetICMPFilter(&f); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("ICMP filter: %w", err)
-	}
-	forceRcvBuf(l)
-	return c, nil
 }
 
 // Close stops the responder and any flood, and waits for them; late replies
@@ -260,29 +233,15 @@ func (h *Hostile) Stats() HostileStats {
 	return s
 }
 
+// serve answers echo requests until Close, keeping a copy of the latest
+// for Flood.
 func (h *Hostile) serve() {
 	defer h.wg.Done()
-	buf := make([]byte, 1<<16)
-	for {
-		hdr, p, _, err := h.c.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || h.ctx.Err() != nil {
-				return
-			}
-			continue
-		}
-		if len(p) < 8 || p[0] != byte(ipv4.ICMPTypeEcho) || p[1] != 0 || checksum(p) != 0 {
-			continue
-		}
-		probed, ok1 := netip.AddrFromSlice(hdr.Dst.To4())
-		from, ok2 := netip.AddrFromSlice(hdr.Src.To4())
-		if !ok1 || !ok2 {
-			continue
-		}
+	serveEcho4(h.ctx, h.c, func(probed, from netip.Addr, p []byte) {
 		req := append([]byte(nil), p...)
 		h.last.Store(&req)
 		h.answer(probed, from, req)
-	}
+	})
 }
 
 // answer sends what one echo request from from to probed earns.
@@ -372,10 +331,7 @@ func (h *Hostile) packet(src, dst netip.Addr, msg []byte) ([]byte, error) {
 	if !benchNet.Contains(src) || !benchNet.Contains(dst) {
 		return nil, fmt.Errorf("hostile: refusing to send %s -> %s outside %s", src, dst, benchNet)
 	}
-	b := make([]byte, ipv4.HeaderLen+len(msg))
-	ipHeader(b, src, dst, 1, len(msg), uint16(h.ipID.Add(1)))
-	copy(b[ipv4.HeaderLen:], msg)
-	return b, nil
+	return icmp4Packet(src, dst, uint16(h.ipID.Add(1)), msg), nil
 }
 
 func (h *Hostile) send(src, dst netip.Addr, msg []byte) error {
@@ -383,41 +339,7 @@ func (h *Hostile) send(src, dst netip.Addr, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	hdr, err := ipv4.ParseHeader(b)
-	if err != nil {
-		return err
-	}
-	return h.c.WriteTo(hdr, b[ipv4.HeaderLen:], nil)
-}
-
-// ipHeader writes a 20-byte IPv4 header into b.
-func ipHeader(b []byte, src, dst netip.Addr, proto, payload int, id uint16) {
-	b[0] = 0x45
-	b[1] = 0
-	binary.BigEndian.PutUint16(b[2:], uint16(ipv4.HeaderLen+payload))
-	binary.BigEndian.PutUint16(b[4:], id)
-	b[6], b[7] = 0, 0
-	b[8] = 64
-	b[9] = byte(proto)
-	b[10], b[11] = 0, 0
-	s, d := src.As4(), dst.As4()
-	copy(b[12:16], s[:])
-	copy(b[16:20], d[:])
-	binary.BigEndian.PutUint16(b[10:], checksum(b[:ipv4.HeaderLen]))
-}
-
-// echoReply turns a copy of an echo request into the reply a real host
-// sends: same identifier, sequence number and payload.
-func echoReply(req []byte) []byte {
-	r := append([]byte(nil), req...)
-	r[0], r[1] = byte(ipv4.ICMPTypeEchoReply), 0
-	fixChecksum(r)
-	return r
-}
-
-func fixChecksum(m []byte) {
-	m[2], m[3] = 0, 0
-	binary.BigEndian.PutUint16(m[2:], checksum(m))
+	return writeIP4(h.c, b)
 }
 
 // unreachable builds an ICMP host-unreachable message quoting a datagram

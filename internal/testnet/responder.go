@@ -2,13 +2,10 @@ package testnet
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os/exec"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,20 +107,13 @@ func Listen(nsName string, hosts map[netip.Addr]Behavior) (*Responder, error) {
 		r.hosts[a.Unmap()] = &simHost{b: b}
 	}
 
-	// sysctl through `ip netns exec` rather than /proc/sys from a thread in
-	// the namespace: it cannot touch this machine's own namespace by mistake.
-	out, err := exec.Command("ip", "netns", "exec", nsName, "sysctl", "-q", "-w",
-		"net.ipv4.icmp_echo_ignore_all=1", "net.ipv6.icmp.echo_ignore_all=1").CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("responder: silence the kernel in %s: %w: %s", nsName, err, strings.TrimSpace(string(out)))
+	open := func() (err error) {
+		r.c4, r.c6, err = openResponderSockets()
+		return err
 	}
-
-	var openErr error
-	if err := Do(nsName, func() { r.c4, r.c6, openErr = openResponderSockets() }); err != nil {
-		return nil, fmt.Errorf("responder: enter %s: %w", nsName, err)
-	}
-	if openErr != nil {
-		return nil, fmt.Errorf("responder in %s: %w", nsName, openErr)
+	ignore := []string{"net.ipv4.icmp_echo_ignore_all", "net.ipv6.icmp.echo_ignore_all"}
+	if err := takeOverEcho("responder", nsName, ignore, open); err != nil {
+		return nil, err
 	}
 
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -148,23 +138,10 @@ func StartResponder(t testing.TB, ns *NS, hosts map[netip.Addr]Behavior) *Respon
 // openResponderSockets opens one raw socket per address family. It runs on a
 // thread inside the target namespace; the sockets stay there afterwards.
 func openResponderSockets() (*ipv4.RawConn, *ipv6.PacketConn, error) {
-	l4, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	c4, err := openEcho4()
 	if err != nil {
-		return nil, nil, fmt.Errorf("raw ICMPv4 socket: %w", err)
+		return nil, nil, err
 	}
-	c4, err := ipv4.NewRawConn(l4) // sets IP_HDRINCL
-	if err != nil {
-		l4.Close()
-		return nil, nil, fmt.Errorf("IP_HDRINCL: %w", err)
-	}
-	var f4 ipv4.ICMPFilter
-	f4.SetAll(true)
-	f4.Accept(ipv4.ICMPTypeEcho)
-	if err := c4.SetICMPFilter(&f4); err != nil {
-		c4.Close()
-		return nil, nil, fmt.Errorf("ICMPv4 filter: %w", err)
-	}
-	forceRcvBuf(l4)
 
 	l6, err := net.ListenPacket("ip6:ipv6-icmp", "::")
 	if err != nil {
@@ -257,27 +234,7 @@ func (r *Responder) fail(err error) {
 
 func (r *Responder) serve4() {
 	defer r.wg.Done()
-	buf := make([]byte, 1<<16)
-	for {
-		h, p, _, err := r.c4.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || r.ctx.Err() != nil {
-				return
-			}
-			continue // a malformed packet; the socket is fine
-		}
-		// The kernel does not verify ICMP checksums for raw sockets; a
-		// real host drops a corrupted request, and so do we.
-		if len(p) < 8 || p[0] != byte(ipv4.ICMPTypeEcho) || p[1] != 0 || checksum(p) != 0 {
-			continue
-		}
-		probed, ok1 := netip.AddrFromSlice(h.Dst)
-		from, ok2 := netip.AddrFromSlice(h.Src)
-		if !ok1 || !ok2 {
-			continue
-		}
-		r.answer(probed.Unmap(), from.Unmap(), p)
-	}
+	serveEcho4(r.ctx, r.c4, r.answer)
 }
 
 func (r *Responder) serve6() {
@@ -319,14 +276,13 @@ func (r *Responder) answer(probed, from netip.Addr, req []byte) {
 
 	// An echo reply is the request with another type: identifier,
 	// sequence number and payload come back unchanged.
-	reply := make([]byte, len(req))
-	copy(reply, req)
-	reply[2], reply[3] = 0, 0
+	var reply []byte
 	if probed.Is4() {
-		reply[0] = byte(ipv4.ICMPTypeEchoReply)
-		binary.BigEndian.PutUint16(reply[2:4], checksum(reply))
+		reply = echoReply(req)
 	} else {
-		reply[0] = byte(ipv6.ICMPTypeEchoReply) // the kernel adds the checksum
+		reply = append([]byte(nil), req...)
+		reply[0] = byte(ipv6.ICMPTypeEchoReply)
+		reply[2], reply[3] = 0, 0 // the kernel adds the checksum
 	}
 	send := func() {
 		if r.ctx.Err() != nil {
@@ -356,39 +312,5 @@ func (r *Responder) send(src, dst netip.Addr, msg []byte) error {
 		_, err := r.c6.WriteTo(msg, cm, &net.IPAddr{IP: dst.AsSlice(), Zone: dst.Zone()})
 		return err
 	}
-	h := &ipv4.Header{
-		Version:  ipv4.Version,
-		Len:      ipv4.HeaderLen,
-		TotalLen: ipv4.HeaderLen + len(msg),
-		ID:       int(uint16(r.ipID.Add(1))),
-		TTL:      64,
-		Protocol: 1, // ICMP
-		Src:      src.AsSlice(),
-		Dst:      dst.AsSlice(),
-	}
-	// Linux fills in the header checksum of IP_HDRINCL packets anyway; we
-	// compute it so the packet is right as written.
-	b, err := h.Marshal()
-	if err != nil {
-		return err
-	}
-	h.Checksum = int(checksum(b))
-	return r.c4.WriteTo(h, msg, nil)
-}
-
-// checksum is the Internet checksum (RFC 1071) of b. Over data that carries
-// its own correct checksum it returns 0.
-func checksum(b []byte) uint16 {
-	var sum uint32
-	for len(b) >= 2 {
-		sum += uint32(b[0])<<8 | uint32(b[1])
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
+	return writeIP4(r.c4, icmp4Packet(src, dst, uint16(r.ipID.Add(1)), msg))
 }
