@@ -111,7 +111,9 @@ func (r *hostRow) CreateRenderer() fyne.WidgetRenderer {
 
 // set shows row.
 func (r *hostRow) set(row *Row) {
-	r.icon.SetResource(r.list.icons[row.Kind])
+	if res := r.list.icons[row.Kind]; r.icon.Resource != res {
+		r.icon.SetResource(res)
+	}
 	title := row.Name()
 	sub := row.addr
 	if title == "" {
@@ -138,16 +140,25 @@ func (r *hostRow) set(row *Row) {
 		}
 		marks = ""
 	}
-	r.name.SetText(title)
-	r.sub.SetText(sub)
-	r.marks.SetText(marks)
-	r.rtt.SetText(formatRTT(row.Host.RTT))
+	setText(r.name, title)
+	setText(r.sub, sub)
+	setText(r.marks, marks)
+	setText(r.rtt, formatRTT(row.Host.RTT))
 	if row.Host.Addr == r.list.u.selected {
 		r.bg.FillColor = theme.Color(theme.ColorNameSelection)
 		r.bg.Show()
 		r.bg.Refresh()
 	} else {
 		r.bg.Hide()
+	}
+}
+
+// setText changes l's text only when it differs: every list refresh binds
+// each row on screen again, and shaping a label's text (to truncate it)
+// is most of what binding a row costs.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
 	}
 }
 

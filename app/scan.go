@@ -171,14 +171,7 @@ func (u *UI) applyBatch(run *scanRun, evs []scanner.Event) {
 	if u.run != run || len(evs) == 0 {
 		return
 	}
-	ch := u.model.Apply(evs)
-	if ch.Reset {
-		u.w.list.Refresh()
-	} else {
-		for _, i := range ch.Updated {
-			u.w.list.RefreshItem(i)
-		}
-	}
+	u.applyChange(u.model.Apply(evs))
 	if u.details != nil {
 		for i := range evs {
 			if evs[i].Host.Addr == u.selected {
