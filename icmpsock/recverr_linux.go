@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +42,40 @@ func raiseRcvBuf(rc syscall.RawConn, size int) {
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, size)
 		}
 	})
+}
+
+// setTimestamps asks the kernel to stamp every datagram it queues with the
+// time it arrived (SO_TIMESTAMPNS), which kernelTime reads back. Without
+// it round trips are timed when the reader wakes, a little late; so
+// failure is ignored.
+func setTimestamps(rc syscall.RawConn) {
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	})
+}
+
+// kernelTime returns the arrival time in a datagram's control data oob,
+// if setTimestamps put one there.
+func kernelTime(oob []byte) (time.Time, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level != unix.SOL_SOCKET || m.Header.Type != unix.SCM_TIMESTAMPNS {
+			continue
+		}
+		// A struct timespec of the machine's own word size.
+		switch d := m.Data; len(d) {
+		case 16:
+			sec, nsec := int64(binary.NativeEndian.Uint64(d)), int64(binary.NativeEndian.Uint64(d[8:]))
+			return time.Unix(sec, nsec), true
+		case 8:
+			sec, nsec := int32(binary.NativeEndian.Uint32(d)), int32(binary.NativeEndian.Uint32(d[4:]))
+			return time.Unix(int64(sec), int64(nsec)), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // parseExtendedErr finds the IP_RECVERR (or IPV6_RECVERR) control message

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -78,4 +79,38 @@ func TestParseExtendedErr(t *testing.T) {
 		extendedErr(unix.SO_EE_ORIGIN_ICMP6, 1, 3, 0, sin6[:20]))); !ok || from.IsValid() {
 		t.Errorf("cut offender: %v %v", from, ok)
 	}
+}
+
+func TestKernelTime(t *testing.T) {
+	ts := make([]byte, 16) // struct timespec on a 64-bit machine
+	binary.NativeEndian.PutUint64(ts, 1_790_000_000)
+	binary.NativeEndian.PutUint64(ts[8:], 123_456_789)
+	ttl := cmsg(unix.IPPROTO_IP, unix.IP_TTL, []byte{64, 0, 0, 0})
+	oob := append(ttl, cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)...)
+	got, ok := kernelTime(oob)
+	if want := time.Unix(1_790_000_000, 123_456_789); !ok || !got.Equal(want) {
+		t.Errorf("kernelTime = %v, %v; want %v", got, ok, want)
+	}
+	ts32 := make([]byte, 8) // and on a 32-bit one
+	binary.NativeEndian.PutUint32(ts32, 1_790_000_000)
+	binary.NativeEndian.PutUint32(ts32[4:], 5)
+	if got, ok := kernelTime(cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts32)); !ok || !got.Equal(time.Unix(1_790_000_000, 5)) {
+		t.Errorf("32-bit timespec: %v, %v", got, ok)
+	}
+	for _, bad := range [][]byte{nil, ttl, cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts[:12]), {1, 2, 3}} {
+		if _, ok := kernelTime(bad); ok {
+			t.Errorf("kernelTime(%x) found a time", bad)
+		}
+	}
+}
+
+// FuzzKernelTime feeds arbitrary control data to kernelTime.
+func FuzzKernelTime(f *testing.F) {
+	f.Add(cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, make([]byte, 16)))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, oob []byte) {
+		if at, ok := kernelTime(oob); !ok && !at.IsZero() {
+			t.Errorf("not ok, yet returned %v", at)
+		}
+	})
 }

@@ -271,6 +271,7 @@ func (f *family) configure(pc *icmp.PacketConn, rc syscall.RawConn) error {
 		}
 	}
 	raiseRcvBuf(rc, rcvBufSize)
+	setTimestamps(rc)
 	return nil
 }
 
@@ -495,7 +496,18 @@ func (c *sockConn) decode(f *family, m message, b, oob []byte) (Reply, bool) {
 		return Reply{}, false
 	}
 	r := Reply{Method: c.method, TTL: f.ttl(oob)}
-	rtt := func(sent time.Duration) time.Duration { return max(now-sent, 0) }
+	// The kernel's receive time leaves out how long the reader took to
+	// wake; it is a wall-clock time, so it counts only while it agrees
+	// with the monotonic clock (no clock step between send and now).
+	arrived, stamped := kernelTime(oob)
+	rtt := func(sent time.Duration) time.Duration {
+		if stamped {
+			if at := arrived.Sub(c.start); at >= sent && at <= now {
+				return at - sent
+			}
+		}
+		return max(now-sent, 0)
+	}
 
 	if m.errQueue {
 		// An ICMP error the kernel matched to our socket: b is our echo
