@@ -116,8 +116,9 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 // Scan does not close conn, and it leaves late answers unread in it: a
 // Conn may serve several scans one after another.
 //
-// With cfg.Enrich set, each host's enrichment starts when it is found and
-// runs beside the sweep; what it learns arrives as HostUpdated events (the
+// With cfg.Enrich set, each host's enrichment starts when it is found
+// (past 128 hosts at once, when its turn comes; see Enrich) and runs
+// beside the sweep; what it learns arrives as HostUpdated events (the
 // last with Host.Enriched set), still on the caller's goroutine, and
 // Finished waits for it at most Enrich.Wait after the sweep (see Enrich).
 // Enrichment works in the network namespace of the calling thread.

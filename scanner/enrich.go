@@ -3,30 +3,41 @@ package scanner
 // Enrichment: what a scan learns about each host besides the fact that it
 // answered.
 //
-// A host's enrichment starts the moment the sweep finds it, on a worker
-// goroutine of its own, and runs beside the sweep:
+// A host's enrichment starts the moment the sweep finds it, as two jobs
+// that run beside the sweep, each on a worker goroutine of its own:
 //
-//  1. its MAC address, from the kernel's neighbour table, which the
-//     sweep's own request has just filled in (nothing is sent); refused
-//     for hosts behind a router, whose frames carry the router's MAC;
-//  2. then, side by side, its names (package names: DNS PTR records,
-//     multicast DNS, NetBIOS) and its open TCP ports.
+//  1. the link job: its MAC address, from the kernel's neighbour table,
+//     which the sweep's own request has just filled in (nothing is sent;
+//     refused for hosts behind a router, whose frames carry the router's
+//     MAC), then its open TCP ports;
+//  2. the names job (package names: DNS PTR records, multicast DNS,
+//     NetBIOS), which starts once the MAC lookup is over and runs beside
+//     the port probes.
 //
 // Each fact goes back to the goroutine that called Scan as a small
 // function that applies it to the host's record there, which then emits
 // a HostUpdated carrying everything known so far. Workers never touch a
 // Host themselves, and a fact carries the address it was learned for, so
-// an answer about one host cannot end up on another.
+// an answer about one host cannot end up on another. A host's enrichment
+// is over when both its jobs are.
 //
 // Beside them, one more worker sends an echo request to ff02::1 on the
 // scanned LAN (neighbours6.go); every IPv6 host that answers from a
-// link-local address joins the scan as a found host with a worker of its
-// own.
+// link-local address joins the scan as a found host with jobs of its own.
 //
-// Bounds: name lookups (each up to three sockets for up to a second) and
-// TCP connects are capped scan-wide by semaphores; after the sweep ends,
-// Finished waits at most Enrich.Wait for the workers still busy, then
-// cancels them and reports what they had.
+// Bounds: a sweep can find hundreds of hosts in a second, and a worker,
+// its stack and its sockets cost memory however little they do, so the
+// scan's goroutine starts at most enrichHosts link jobs and nameLookups
+// names jobs at once; the jobs of the hosts found beyond that wait in a
+// line (lineUp) as bare addresses, and start, oldest first, as others
+// end. A host waiting in line has been reported as found all the same.
+// TCP connects, each a goroutine and a socket, are capped scan-wide by a
+// semaphore, taken before the goroutine starts. So the memory of a scan
+// of a /16 stays that of a few hundred workers, whatever it finds, while
+// a home /24, with its tens of hosts, is enriched all at once. After the
+// sweep ends, Finished waits at most Enrich.Wait for the jobs still
+// running or waiting, then cancels them, drops those not started, and
+// reports what had been learned.
 //
 // Everything enrichment opens or reads happens in the network namespace
 // of the thread that called Scan (enrich_netns_linux.go), wherever its
@@ -42,6 +53,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"netscanner/icmpsock"
 	"netscanner/scanner/names"
@@ -62,7 +75,8 @@ const (
 	MACFromInterface = "interface"
 )
 
-// Defaults for an Enrich's zero fields, and the scan-wide bounds.
+// Defaults for an Enrich's zero fields, and the scan-wide bounds (which
+// Enrich's doc names).
 const (
 	// DefaultEnrichWait is how long Finished waits, after the sweep,
 	// for enrichment still running. Most of it ran during the sweep:
@@ -72,11 +86,19 @@ const (
 	// NetBIOS answer on a LAN takes milliseconds, and a host that does
 	// not answer costs exactly this long.
 	DefaultNameTimeout = time.Second
+	// enrichHosts caps the link jobs (MAC lookup, then port probes) run
+	// at once: enough for every live host of a home /24 at once, few
+	// enough that the workers of a big sweep's hundreds of hosts, and
+	// their stacks, never all exist together. A link job takes
+	// milliseconds on a host that answers connects, and a few
+	// PortTimeouts at most on one that drops them, so the line moves.
+	enrichHosts = 128
 	// nameLookups caps the hosts whose names are looked up at once. A
 	// /24 at home has dozens of live hosts, most of them silent to
 	// NetBIOS; at 32 at a time (names.DefaultLimit) their one-second
-	// silences would queue up past the sweep's end, and each lookup
-	// costs only up to three sockets.
+	// silences would queue up past the sweep's end. Each lookup holds
+	// up to three sockets and four goroutines for up to a second, which
+	// is why the hundreds of hosts of a big sweep wait in line for it.
 	nameLookups = 128
 	// portConnects caps the TCP connects in flight across the scan.
 	portConnects = 256
@@ -90,6 +112,14 @@ const (
 // learns only what costs no packet: the MAC address and its maker, and
 // whether a host is this machine or the gateway. DefaultEnrich turns on
 // everything.
+//
+// A host's enrichment starts the moment it is found, as long as fewer
+// than 128 hosts are being enriched: every host of a home network is
+// enriched at once. The hosts a big sweep finds beyond that wait their
+// turn, in the order found (already reported by HostFound), so that a
+// scan's memory stays bounded however many hosts answer; the same goes
+// for name lookups (128 hosts at once) and TCP connects (256 at once
+// across the scan).
 type Enrich struct {
 	// Names looks up each host's names: DNS PTR records, multicast DNS
 	// and NetBIOS, through Resolver.
@@ -109,9 +139,10 @@ type Enrich struct {
 	// can enumerate. It needs a Conn of the dgram or raw method.
 	LinkLocal bool
 	// Wait bounds how long Scan waits after the sweep for enrichment
-	// still running before it reports Finished; 0 means
-	// DefaultEnrichWait. Work still running then is cut short, and what
-	// it had learned is reported.
+	// still running or waiting its turn before it reports Finished; 0
+	// means DefaultEnrichWait. Work still running then is cut short,
+	// work still waiting never starts, and what had been learned is
+	// reported.
 	Wait time.Duration
 
 	// env is the machine enrichment asks; nil means this one. Tests
@@ -260,12 +291,31 @@ func newLocalView(ctx context.Context, env *enrichEnv, t *Targets, linkLocal boo
 	return v
 }
 
+// jobKind tells a worker's job.
+type jobKind int
+
+const (
+	linkJob     jobKind = iota + 1 // MAC address, then ports
+	namesJob                       // names
+	allNodesJob                    // the ff02::1 probe
+)
+
 // enrichMsg is what a worker sends the scan's goroutine.
 type enrichMsg struct {
 	addr  netip.Addr
 	apply func(*Host) bool // applies a fact; reports whether anything changed
 	found *neighbour6      // a host the all-nodes probe found
-	done  bool             // the worker has finished (addr's, or the all-nodes probe's)
+	// linked says the link job's MAC lookup is over, so the host's
+	// names may be looked up; tableClosed is what it found out.
+	linked, tableClosed bool
+	done                jobKind // the worker has finished this job (addr's, or the all-nodes probe)
+}
+
+// enrolled is a found host's record on the scan's goroutine.
+type enrolled struct {
+	Host
+	jobs        int  // the host's jobs waiting or running
+	tableClosed bool // from its link job, for its names job
 }
 
 // enricher is the state of one scan's enrichment.
@@ -277,8 +327,7 @@ type enricher struct {
 	view        localView
 	method      icmpsock.Method
 	targets     *Targets
-	nameSem     chan struct{}
-	connSem     chan struct{}
+	connSem     *semaphore.Weighted // TCP connects in flight
 	msgs        chan enrichMsg
 	follow      *netFollower // nil unless the caller is in another namespace than the process
 }
@@ -307,8 +356,7 @@ func newEnricher(ctx context.Context, e Enrich, method icmpsock.Method, t *Targe
 		env:         e.env,
 		method:      method,
 		targets:     t,
-		nameSem:     make(chan struct{}, nameLookups),
-		connSem:     make(chan struct{}, portConnects),
+		connSem:     semaphore.NewWeighted(portConnects),
 		msgs:        make(chan enrichMsg, 64),
 	}
 	if x.portTimeout == 0 {
@@ -328,9 +376,10 @@ func newEnricher(ctx context.Context, e Enrich, method icmpsock.Method, t *Targe
 
 // scanEnriched is Scan with enrichment: sweep runs the sweep, reporting
 // through the emit it is given, on a goroutine of its own, while this
-// goroutine, the caller's, hands its events on, starts each new host's
-// worker, applies the workers' facts and emits them, so that every event
-// still reaches emit on the caller's goroutine, one at a time.
+// goroutine, the caller's, hands its events on, lines up each new host's
+// jobs and starts them as slots free up, applies the workers' facts and
+// emits them, so that every event still reaches emit on the caller's
+// goroutine, one at a time.
 func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets, e Enrich, emit func(Event),
 	sweep func(emit func(Event)) (Summary, error)) (Summary, error) {
 	start := time.Now()
@@ -361,14 +410,46 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 		swept <- outcome{sum, err}
 	}()
 
-	hosts := make(map[netip.Addr]*Host)
-	workers := 0
+	hosts := make(map[netip.Addr]*enrolled)
+	links := &lineUp{limit: enrichHosts}
+	lookups := &lineUp{limit: nameLookups}
+	allNodes := x.startAllNodes(ectx)
+
+	// jobDone closes one of rec's jobs; the host's enrichment is over
+	// with its last.
+	jobDone := func(rec *enrolled) {
+		if rec.jobs--; rec.jobs == 0 {
+			rec.Enriched = true
+			emit(Event{Kind: HostUpdated, Host: rec.clone()})
+		}
+	}
+	run := func(kind jobKind, a netip.Addr) {
+		switch rec := hosts[a]; kind {
+		case linkJob:
+			go x.link(ectx, a, rec.Self)
+		case namesJob:
+			go x.names(ectx, a, rec.tableClosed)
+		}
+	}
+	// enqueue lines up a job for rec's host, which starts it if a slot
+	// is free; a job lined up once enrichment is cut off is over at once.
+	enqueue := func(q *lineUp, kind jobKind, rec *enrolled) {
+		rec.jobs++
+		switch {
+		case ectx.Err() != nil:
+			jobDone(rec)
+		case q.add(rec.Addr):
+			run(kind, rec.Addr)
+		}
+	}
 	found := func(h Host) {
 		x.mark(&h)
-		hosts[h.Addr] = &h
-		workers++
-		go x.work(ectx, h)
+		rec := &enrolled{Host: h}
+		hosts[h.Addr] = rec
+		// Reported before its jobs are lined up: however long the line,
+		// a host is streamed the moment it is found.
 		emit(Event{Kind: HostFound, Host: h.clone()})
+		enqueue(links, linkJob, rec)
 	}
 	handle := func(ev Event) {
 		if ev.Kind == HostFound {
@@ -377,8 +458,18 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 		}
 		emit(ev)
 	}
-	if x.startAllNodes(ectx) {
-		workers++
+
+	// cutOff drops the jobs waiting in line once enrichment is cut off
+	// (by the caller, a failed sweep or Wait): they never start, and
+	// their hosts are closed with what is known. The running ones end
+	// soon, their ctx done.
+	cutOff := func() {
+		for _, a := range links.drop() {
+			jobDone(hosts[a])
+		}
+		for _, a := range lookups.drop() {
+			jobDone(hosts[a])
+		}
 	}
 
 	var (
@@ -386,11 +477,12 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 		sweeping = true
 		extra    int // hosts the sweep did not find
 		deadline <-chan time.Time
+		cut      = ectx.Done() // nil once seen
 	)
 	wait := time.NewTimer(x.cfg.Wait)
 	wait.Stop()
 	defer wait.Stop()
-	for sweeping || workers > 0 {
+	for sweeping || allNodes || links.busy() || lookups.busy() {
 		select {
 		case ev := <-events:
 			handle(ev)
@@ -409,13 +501,29 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 			}
 		case <-deadline:
 			cancel()
+		case <-cut:
+			cut = nil
+			cutOff()
 		case m := <-x.msgs:
 			switch {
-			case m.done:
-				workers--
-				if h := hosts[m.addr]; h != nil {
-					h.Enriched = true
-					emit(Event{Kind: HostUpdated, Host: h.clone()})
+			case m.done == allNodesJob:
+				allNodes = false
+			case m.done != 0:
+				q := links
+				if m.done == namesJob {
+					q = lookups
+				}
+				if ectx.Err() != nil {
+					cutOff() // before the cut is seen: no job may start now
+				}
+				if next, ok := q.done(); ok {
+					run(m.done, next)
+				}
+				jobDone(hosts[m.addr])
+			case m.linked:
+				if rec := hosts[m.addr]; x.cfg.Names && x.env.lookupNames != nil {
+					rec.tableClosed = m.tableClosed
+					enqueue(lookups, namesJob, rec)
 				}
 			case m.found != nil:
 				if _, dup := hosts[m.found.Addr]; !dup {
@@ -426,8 +534,8 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *Targets,
 					})
 				}
 			default:
-				if h := hosts[m.addr]; h != nil && m.apply(h) {
-					emit(Event{Kind: HostUpdated, Host: h.clone()})
+				if rec := hosts[m.addr]; rec != nil && m.apply(&rec.Host) {
+					emit(Event{Kind: HostUpdated, Host: rec.clone()})
 				}
 			}
 		}
@@ -457,22 +565,19 @@ func (x *enricher) mark(h *Host) {
 	addReason(h, h.Reason)
 }
 
-// work is one host's worker: the link layer first, then names and ports
-// side by side. Its last message says it is done.
-func (x *enricher) work(ctx context.Context, h Host) {
-	defer func() { x.msgs <- enrichMsg{addr: h.Addr, done: true} }()
+// link is a host's link job: its MAC address, unless it is this machine,
+// then its ports. Between the two it tells the scan's goroutine that the
+// host's names may be looked up; its last message says it is done.
+func (x *enricher) link(ctx context.Context, addr netip.Addr, self bool) {
+	defer func() { x.msgs <- enrichMsg{addr: addr, done: linkJob} }()
 	tableClosed := false
-	if !h.Self {
-		tableClosed = x.linkLayer(ctx, h.Addr)
+	if !self {
+		tableClosed = x.linkLayer(ctx, addr)
 	}
-	var wg sync.WaitGroup
-	if x.cfg.Names && x.env.lookupNames != nil {
-		wg.Go(func() { x.names(ctx, h.Addr, tableClosed) })
-	}
+	x.msgs <- enrichMsg{addr: addr, linked: true, tableClosed: tableClosed}
 	if len(x.ports) > 0 && x.env.dial != nil {
-		wg.Go(func() { x.portScan(ctx, h.Addr) })
+		x.portScan(ctx, addr)
 	}
-	wg.Wait()
 }
 
 // update sends one fact about addr to the scan's goroutine.
@@ -525,16 +630,13 @@ func (x *enricher) linkLayer(ctx context.Context, addr netip.Addr) (tableClosed 
 	return false
 }
 
-// names looks up addr's names, waiting for a slot among the scan's
-// lookups.
+// names is a host's names job: it looks up addr's names; its last
+// message says it is done. tableClosed says whether the host's link job
+// found the neighbour table closed, leaving NetBIOS the only source of
+// its MAC address.
 func (x *enricher) names(ctx context.Context, addr netip.Addr, tableClosed bool) {
-	select {
-	case x.nameSem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
+	defer func() { x.msgs <- enrichMsg{addr: addr, done: namesJob} }()
 	res := x.env.lookupNames(ctx, addr)
-	<-x.nameSem
 	if len(res.Names) == 0 && res.MAC == nil {
 		return
 	}
@@ -594,7 +696,7 @@ func (x *enricher) startAllNodes(ctx context.Context) bool {
 		return false
 	}
 	go func() {
-		defer func() { x.msgs <- enrichMsg{done: true} }()
+		defer func() { x.msgs <- enrichMsg{done: allNodesJob} }()
 		conn, err := x.env.openAllNodes(x.method)
 		if err != nil || conn == nil {
 			return // no IPv6 neighbours is a poorer result, not a failed scan

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // DefaultPorts are the TCP ports a scan tries on every live host: the
@@ -142,19 +144,31 @@ type portResult struct {
 // a fake in tests.
 type dialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
-// probePorts connects to every port of addr at once, each connect waiting
-// for a slot in sem (shared by every host of a scan, so that the scan has
-// a bounded number of connects in flight) and taking at most timeout. A
-// connect that is accepted is closed at once: knowing the port is open is
-// all a scan wants. A refused connect is a closed port, not an open one.
-func probePorts(ctx context.Context, dial dialFunc, addr netip.Addr, ports []uint16, timeout time.Duration, sem chan struct{}) portResult {
+// probePorts connects to every port of addr at once, as far as sem
+// allows: each connect takes a slot of sem (shared by every host of a
+// scan, so that the scan has a bounded number of connects in flight)
+// before its goroutine starts, so that a host waiting for slots holds no
+// goroutine but the caller's, however many ports it has. A connect takes
+// at most timeout. One that is accepted is closed at once: knowing the
+// port is open is all a scan wants. A refused connect is a closed port,
+// not an open one. Once ctx ends, the ports not yet tried are left
+// without a verdict.
+func probePorts(ctx context.Context, dial dialFunc, addr netip.Addr, ports []uint16, timeout time.Duration, sem *semaphore.Weighted) portResult {
 	results := make(chan connectOutcome, len(ports))
+	started := 0
 	for _, p := range ports {
-		go func() { results <- connect(ctx, dial, netip.AddrPortFrom(addr, p), timeout, sem) }()
+		if sem.Acquire(ctx, 1) != nil {
+			break // ctx ended
+		}
+		started++
+		go func() {
+			defer sem.Release(1)
+			results <- connect(ctx, dial, netip.AddrPortFrom(addr, p), timeout)
+		}()
 	}
 	var res portResult
 	open := make(map[uint16]bool)
-	for range ports {
+	for range started {
 		o := <-results
 		open[o.port] = o.open
 		res.Refused = res.Refused || o.refused
@@ -174,16 +188,9 @@ type connectOutcome struct {
 	refused bool // reset: closed, but the host is up
 }
 
-// connect tries one TCP connect in a slot of sem, which it has given back
-// by the time it returns.
-func connect(ctx context.Context, dial dialFunc, dst netip.AddrPort, timeout time.Duration, sem chan struct{}) connectOutcome {
+// connect tries one TCP connect, for at most timeout.
+func connect(ctx context.Context, dial dialFunc, dst netip.AddrPort, timeout time.Duration) connectOutcome {
 	o := connectOutcome{port: dst.Port()}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return o
-	}
-	defer func() { <-sem }()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := dial(ctx, "tcp", dst.String())

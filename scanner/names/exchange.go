@@ -59,20 +59,30 @@ func (x *exchange) run(ctx context.Context) (rejected int, last, err error) {
 	resend := time.AfterFunc(time.Until(deadline)/3, func() { _ = x.send() })
 	defer resend.Stop()
 
+	// failed turns a failed wait or read into run's error.
+	failed := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The socket's deadline is ctx's; it may fire first.
+			return context.DeadlineExceeded
+		}
+		return err
+	}
+	// Most hosts stay silent to one query or another, and a scan has
+	// hundreds of queries waiting at once: the buffer is made when the
+	// first datagram is there to read, not before.
+	if err := awaitDatagram(x.conn); err != nil {
+		return 0, nil, failed(err)
+	}
 	// One byte more than allowed, to tell a datagram of exactly
 	// maxDatagram bytes from a longer one the kernel cut to fit.
 	buf := make([]byte, maxDatagram+1)
 	for {
 		n, src, err := x.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if ctx.Err() != nil {
-				return rejected, last, ctx.Err()
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// The socket's deadline is ctx's; it may fire first.
-				return rejected, last, context.DeadlineExceeded
-			}
-			return rejected, last, err
+			return rejected, last, failed(err)
 		}
 		switch {
 		case !sameEndpoint(src, x.from):
