@@ -33,13 +33,25 @@ func setRecvErr(rc syscall.RawConn, v6 bool) error {
 	return nil
 }
 
-// raiseRcvBuf asks for a receive buffer of size bytes: beyond the
-// net.core.rmem_max limit if we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN),
-// else up to it. Failure only means a smaller buffer, so it is ignored.
-func raiseRcvBuf(rc syscall.RawConn, size int) {
+// raiseBuffers asks for a receive and a send buffer of size bytes each:
+// beyond the net.core.rmem_max and wmem_max limits if we may
+// (SO_RCVBUFFORCE and SO_SNDBUFFORCE need CAP_NET_ADMIN), else up to them.
+// Failure only means smaller buffers, so it is ignored.
+//
+// The receive buffer holds thousands of replies arriving together. The
+// send buffer matters on a LAN: a request to an address nobody holds
+// waits in the kernel's ARP (or neighbour discovery) queue, still charged
+// to our socket, until resolution fails three seconds later. With the
+// default 208 KiB, a /24 sweep with its retries fills the buffer with
+// requests to empty addresses, and the next sendto blocks for those
+// three seconds.
+func raiseBuffers(rc syscall.RawConn, size int) {
 	_ = rc.Control(func(fd uintptr) {
 		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+		}
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, size)
 		}
 	})
 }

@@ -32,9 +32,9 @@ const (
 	// replyBuffer is the capacity of the Replies channel: room for a burst
 	// of answers while the caller is busy.
 	replyBuffer = 1024
-	// rcvBufSize is the socket receive buffer we ask for, so that the
-	// kernel can hold thousands of replies arriving together.
-	rcvBufSize = 4 << 20
+	// bufSize is the socket receive and send buffer we ask for; see
+	// raiseBuffers.
+	bufSize = 4 << 20
 	// readBufSize holds any answer of ours: echo replies are 44 bytes and
 	// routers quote at most 576 bytes of an IPv4 datagram or 1232 of IPv6.
 	readBufSize = 2048
@@ -270,7 +270,7 @@ func (f *family) configure(pc *icmp.PacketConn, rc syscall.RawConn) error {
 			return err
 		}
 	}
-	raiseRcvBuf(rc, rcvBufSize)
+	raiseBuffers(rc, bufSize)
 	setTimestamps(rc)
 	return nil
 }

@@ -498,3 +498,30 @@ func worldExecutableCopy(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestSendBufferRaised: a LAN sweep parks its requests to empty addresses
+// in the kernel's neighbour queues, charged to the socket for the three
+// seconds that ARP takes to fail. The default send buffer (208 KiB) is too
+// small for a /24 and its retries, and sendto then blocks for those three
+// seconds; see raiseBuffers.
+func TestSendBufferRaised(t *testing.T) {
+	n := routedForSockets(t)
+	for _, raw := range []bool{false, true} {
+		var f *family
+		var err error
+		n.Scanner.Do(func() { f, err = openFamily(raw, false, testIdentity()) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := syscall.GetsockoptInt(f.fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF)
+		syscall.Close(f.fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Even where net.core.wmem_max caps it at its Debian default, the
+		// kernel doubles what we ask for: twice the default.
+		if want := 2 * 212992; got < want {
+			t.Errorf("raw=%v: SO_SNDBUF is %d bytes, want at least %d", raw, got, want)
+		}
+	}
+}
