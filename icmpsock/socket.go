@@ -354,11 +354,12 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 			try++
 			continue
 		}
-		errno := err.(syscall.Errno) // unix.Sendto fails with an Errno
-		if se := sendError(dst, errno); se != nil {
-			return se
+		if errno, ok := err.(syscall.Errno); ok {
+			if se := sendError(dst, errno); se != nil {
+				return se
+			}
 		}
-		return fmt.Errorf("icmpsock: send to %s: %w", dst, os.NewSyscallError("sendto", errno))
+		return fmt.Errorf("icmpsock: send to %s: %w", dst, os.NewSyscallError("sendto", err))
 	}
 }
 
