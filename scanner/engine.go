@@ -266,11 +266,12 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 	// millisecond's worth at a time (one token at a time below 1000 a
 	// second), so that at high rates it sleeps once per chunk, not once
 	// per request.
-	burst := max(1, int(min(cfg.Rate/100, 1e6)))
-	s.chunk = max(1, min(burst, int(cfg.Rate*slack.Seconds())))
-	s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
 	if math.IsInf(cfg.Rate, 1) {
-		s.limiter = rate.NewLimiter(rate.Inf, 1)
+		s.limiter, s.chunk = rate.NewLimiter(rate.Inf, 1), 1
+	} else {
+		burst := max(1, int(min(cfg.Rate/100, 1e6)))
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
+		s.chunk = max(1, min(burst, int(cfg.Rate*slack.Seconds())))
 	}
 
 	// The expiry timer starts at one full wait: every expiry the sender
