@@ -297,10 +297,8 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case <-c.done:
+	if c.closing() {
 		return fmt.Errorf("icmpsock: send to %s: %w", dst, net.ErrClosed)
-	default:
 	}
 	dst = dst.Unmap()
 	var f *family
@@ -336,13 +334,25 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 		switch {
 		case err == nil:
 			return nil
+		case c.closing():
+			// Close has shut the socket down (sendto then says EPIPE),
+			// or waits for this Send to give up on a full buffer.
+			return fmt.Errorf("icmpsock: send to %s: %w", dst, net.ErrClosed)
 		case err == unix.EINTR:
 			continue
-		case err == unix.EAGAIN:
-			// The send buffer stayed full for blockFor: try again,
-			// unless the caller has given up.
-			if err := ctx.Err(); err != nil {
-				return err
+		case err == unix.EAGAIN || err == unix.ENOBUFS:
+			// The send buffer is full. On a LAN that happens when
+			// requests to empty addresses wait in ARP queues, charged
+			// to the socket until resolution fails (see raiseBuffers).
+			// A datagram socket has waited blockFor for room (EAGAIN);
+			// a raw one fails at once (ENOBUFS), so pause first. Either
+			// way try again, unless the caller has given up.
+			wait := time.Duration(0)
+			if err == unix.ENOBUFS {
+				wait = time.Millisecond
+			}
+			if err := c.pause(ctx, wait); err != nil {
+				return fmt.Errorf("icmpsock: send to %s: %w", dst, err)
 			}
 			continue
 		}
@@ -360,6 +370,40 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 			}
 		}
 		return fmt.Errorf("icmpsock: send to %s: %w", dst, os.NewSyscallError("sendto", err))
+	}
+}
+
+// pause waits d before Send tries a full send buffer again, and returns
+// ctx's error, or net.ErrClosed once Close has begun.
+func (c *sockConn) pause(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.closing() {
+		return net.ErrClosed
+	}
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return net.ErrClosed
+	case <-t.C:
+		return nil
+	}
+}
+
+// closing reports whether Close has begun.
+func (c *sockConn) closing() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"netscanner/internal/testnet"
 )
 
@@ -523,5 +525,71 @@ func TestSendBufferRaised(t *testing.T) {
 		if want := 2 * 212992; got < want {
 			t.Errorf("raw=%v: SO_SNDBUF is %d bytes, want at least %d", raw, got, want)
 		}
+	}
+}
+
+// TestFullSendBuffer: on a LAN, requests to empty addresses wait in ARP
+// queues, charged to the socket, for the three seconds ARP takes to fail.
+// A Send that meets the full buffer (EAGAIN after a wait on a datagram
+// socket, ENOBUFS at once on a raw one) waits for room rather than fail
+// the scan, and gives up with net.ErrClosed as soon as the Conn closes:
+// Close does not wait those seconds for it.
+func TestFullSendBuffer(t *testing.T) {
+	for _, m := range []struct {
+		name string
+		open func(Options) (Conn, error)
+	}{{"dgram", OpenDgram}, {"raw", OpenRaw}} {
+		t.Run(m.name, func(t *testing.T) {
+			scan, empty := testnet.NewNS(t, "scan"), testnet.NewNS(t, "empty")
+			scan.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+			testnet.Link(t, scan, empty, "198.18.7.1/24", "198.18.7.2/24")
+			var c Conn
+			var err error
+			scan.Do(func() { c, err = m.open(Options{}) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The kernel's smallest buffer fills after a few requests.
+			if err := unix.SetsockoptInt(c.(*sockConn).v4.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1); err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan int, 1)
+			failed := make(chan error, 1)
+			go func() {
+				for i := 0; ; i++ {
+					if i == 50 {
+						sent <- i
+					}
+					// 198.18.7.3 to .254: nobody holds them.
+					dst := netip.AddrFrom4([4]byte{198, 18, 7, byte(3 + i%252)})
+					if err := c.Send(context.Background(), dst, uint16(i)); err != nil {
+						failed <- err
+						return
+					}
+				}
+			}()
+			select {
+			case <-sent:
+				t.Fatal("50 requests went out: the send buffer never filled, so this test proves nothing")
+			case err := <-failed:
+				t.Fatalf("Send failed on a full buffer: %v", err)
+			case <-time.After(500 * time.Millisecond): // Send waits for room
+			}
+			closed := make(chan struct{})
+			go func() { c.Close(); close(closed) }()
+			select {
+			case err := <-failed:
+				if !errors.Is(err, net.ErrClosed) {
+					t.Errorf("Send after Close: %v, want net.ErrClosed", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("Send still waiting 2 s after Close")
+			}
+			select {
+			case <-closed:
+			case <-time.After(2 * time.Second):
+				t.Fatal("Close still waiting 2 s later")
+			}
+		})
 	}
 }
