@@ -7,12 +7,17 @@ set -euo pipefail
 # Tests: iproute2 and util-linux (namespaces, setpriv), iputils-ping and busybox
 # (the exec method and its captured outputs), xvfb and imagemagick (screenshots),
 # ieee-data (maker registry), fping/nmap/zmap (benchmark peers),
-# click/bubblewrap/apparmor (packaging and confinement).
+# click/bubblewrap/apparmor (packaging and confinement); toybox (another ping
+# the exec method meets on phones); tcpdump (counting what a scan sends); the
+# real daemons identification and watch are tested against, each started by its
+# test in a namespace of its own: avahi-daemon, minidlna, lighttpd,
+# openssh-server, prometheus, mosquitto (with mosquitto_sub).
 pkgs=(
   gcc pkg-config libgl1-mesa-dev xorg-dev
-  iproute2 util-linux libcap2-bin iputils-ping busybox procps
+  iproute2 util-linux libcap2-bin iputils-ping busybox toybox procps
   xvfb xauth imagemagick ieee-data
-  fping nmap zmap time
+  fping nmap zmap time tcpdump
+  avahi-daemon minidlna lighttpd openssh-server prometheus mosquitto mosquitto-clients
 )
 
 missing=()
@@ -24,6 +29,14 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Daemons are installed to be started by the tests, in namespaces of
+    # their own: never by the package's own scripts, on this machine's
+    # real network (policy-rc.d answering 101 forbids it).
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
