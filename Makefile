@@ -5,6 +5,7 @@ GO      ?= go
 TAGS    := migrated_fynedo
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 BIN     := bin/netscanner
+CLI     := bin/netscanner-cli
 FUZZTIME ?= 10s
 
 export PATH := $(GOBIN):$(PATH)
@@ -13,7 +14,7 @@ export PATH := $(GOBIN):$(PATH)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all deps deps-package build run test race reliability lint bench bench-sweep fuzz screenshots package confined-test clean
+.PHONY: all deps deps-package build cli run test race reliability lint bench bench-sweep fuzz screenshots package confined-test clean
 
 all: build
 
@@ -21,9 +22,13 @@ all: build
 deps:
 	@./scripts/deps.sh
 
-## build: compile the app and CLI into bin/netscanner
+## build: compile the app, with every subcommand, into bin/netscanner
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) .
+
+## cli: the static headless binary (no cgo, no Fyne, no X11) into bin/netscanner-cli
+cli:
+	CGO_ENABLED=0 $(GO) build -tags nogui -o $(CLI) .
 
 ## run: open the app
 run: deps build

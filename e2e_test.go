@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"netscanner/internal/cli"
 	"netscanner/internal/testnet"
 )
 
@@ -78,9 +79,15 @@ func TestE2E(t *testing.T) {
 	})
 }
 
-// buildBinary builds netscanner into a directory every user may enter, so
-// that nobody can run it.
+// buildBinary builds the app, netscanner, as `make build` does, into a
+// directory every user may enter, so that nobody can run it.
 func buildBinary(t *testing.T) string {
+	return buildInto(t, "netscanner", nil, "-tags", "migrated_fynedo")
+}
+
+// buildInto runs `go build args... -o DIR/name .` with env added, where
+// DIR is a fresh directory every user may enter, and returns the binary.
+func buildInto(t *testing.T, name string, env []string, args ...string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -94,10 +101,11 @@ func buildBinary(t *testing.T) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "netscanner")
-	out, err := exec.Command(goTool, "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command(goTool, append(append([]string{"build"}, args...), "-o", bin, ".")...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %v: %v\n%s", args, err, out)
 	}
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -108,7 +116,7 @@ func buildBinary(t *testing.T) string {
 // pingResult is one run of `netscanner ping --json`.
 type pingResult struct {
 	code   int
-	lines  map[netip.Addr][]pingLine
+	lines  map[netip.Addr][]pingJSON
 	stdout string
 	stderr string
 }
@@ -125,7 +133,7 @@ func runPing(t *testing.T, n *testnet.Routed, u testnet.User, bin string, flags 
 	cmd := n.Scanner.Command(u, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	res := pingResult{lines: make(map[netip.Addr][]pingLine), stdout: out.String(), stderr: errb.String()}
+	res := pingResult{lines: make(map[netip.Addr][]pingJSON), stdout: out.String(), stderr: errb.String()}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -136,7 +144,7 @@ func runPing(t *testing.T, n *testnet.Routed, u testnet.User, bin string, flags 
 	}
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
-		var l pingLine
+		var l pingJSON
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("stdout line %q is not JSON: %v\nstderr:\n%s", sc.Text(), err, res.stderr)
 		}
@@ -155,17 +163,17 @@ func runPing(t *testing.T, n *testnet.Routed, u testnet.User, bin string, flags 
 // unreachable one.
 func (r pingResult) check(t *testing.T, n *testnet.Routed, method string) {
 	t.Helper()
-	if r.code != exitOK {
-		t.Errorf("exit %d, want %d (some hosts answer)", r.code, exitOK)
+	if r.code != cli.ExitOK {
+		t.Errorf("exit %d, want %d (some hosts answer)", r.code, cli.ExitOK)
 	}
 	if !strings.Contains(r.stderr, "netscanner ping: method "+method+" (") {
 		t.Errorf("stderr does not announce method %s:\n%s", method, r.stderr)
 	}
-	one := func(a netip.Addr) (pingLine, bool) {
+	one := func(a netip.Addr) (pingJSON, bool) {
 		ls := r.lines[a]
 		if len(ls) != 1 {
 			t.Errorf("%s: %d lines, want 1", a, len(ls))
-			return pingLine{}, false
+			return pingJSON{}, false
 		}
 		if ls[0].Seq != 1 || ls[0].Method != method {
 			t.Errorf("%s: seq %d method %q, want seq 1 by %s", a, ls[0].Seq, ls[0].Method, method)
@@ -200,7 +208,17 @@ func (r pingResult) wantHint(t *testing.T) {
 	}
 }
 
-func describe(l pingLine) string {
+// pingJSON is one line of `netscanner ping --json`, as a script reads it.
+type pingJSON struct {
+	IP     string   `json:"ip"`
+	Seq    int      `json:"seq"`
+	RTTms  *float64 `json:"rtt_ms"`
+	TTL    *int     `json:"ttl"`
+	Method string   `json:"method"`
+	Error  *string  `json:"error"`
+}
+
+func describe(l pingJSON) string {
 	b, _ := json.Marshal(l)
 	return string(b)
 }

@@ -3,7 +3,7 @@
 // settings and export.
 //
 // It knows nothing about sockets. Everything that touches the network goes
-// through a Backend, so the whole UI runs in tests against a fake one.
+// through a backend.Backend, so the whole UI runs in tests against a fake one.
 // Logic lives in plain files tested without a window (model.go, kind.go,
 // store.go, prefs.go, export.go, wol.go, graph.go's series); the widgets
 // are built in small files around them.
@@ -28,6 +28,8 @@ import (
 
 	"netscanner/assets"
 	"netscanner/icmpsock"
+	"netscanner/internal/backend"
+	"netscanner/internal/devices"
 	"netscanner/scanner"
 )
 
@@ -68,34 +70,34 @@ type Options struct {
 	started <-chan struct{}
 }
 
-// Run opens the app's window on backend and returns when it is closed or
+// Run opens the app's window on be and returns when it is closed or
 // ctx ends (the process got SIGINT or SIGTERM).
 // If the environment variable NETSCANNER_DEMO names a JSON export (or is
 // "1" for the built-in sample), the app replays those hosts instead of
 // scanning: nothing is sent. The variables OptionsFromEnv reads set the
 // rest; one that makes no sense ends Run with exit code 2.
-func Run(ctx context.Context, backend Backend, stderr io.Writer) int {
+func Run(ctx context.Context, be backend.Backend, stderr io.Writer) int {
 	opts, err := OptionsFromEnv(os.Getenv, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "netscanner:", err)
 		return 2
 	}
 	if demo := os.Getenv("NETSCANNER_DEMO"); demo != "" {
-		b, err := NewDemoBackend(demo)
+		b, err := backend.NewDemoBackend(demo)
 		if err != nil {
 			fmt.Fprintln(stderr, "netscanner:", err)
 			return 1
 		}
-		backend = b
+		be = b
 	}
 	a := fyneapp.NewWithID(AppID)
-	a.SetIcon(assets.Icon())
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	started := make(chan struct{})
 	var once sync.Once
 	a.Lifecycle().SetOnStarted(func() { once.Do(func() { close(started) }) })
 	opts.started = started
 	w := a.NewWindow("Netscanner")
-	u, err := New(a, w, backend, opts)
+	u, err := New(a, w, be, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "netscanner:", err)
 	}
@@ -106,7 +108,7 @@ func Run(ctx context.Context, backend Backend, stderr io.Writer) int {
 	w.Resize(size)
 	w.SetOnClosed(func() {
 		u.Close()
-		if c, ok := backend.(io.Closer); ok {
+		if c, ok := be.(io.Closer); ok {
 			_ = c.Close() // the process is ending; nothing to tell
 		}
 	})
@@ -135,17 +137,17 @@ func Run(ctx context.Context, backend Backend, stderr io.Writer) int {
 type UI struct {
 	app     fyne.App
 	win     fyne.Window
-	backend Backend
-	store   *Store
-	model   *Model
+	backend backend.Backend
+	store   *devices.Store
+	model   *devices.Model
 	opts    Options
 	mobile  bool // the device is a phone or tablet
 
 	networks []scanner.Network
 	report   *icmpsock.Report
-	run      *scanRun   // the scan in progress, nil when idle
-	missing  []Device   // remembered devices the last full scan did not find
-	selected netip.Addr // host whose details are open
+	run      *scanRun         // the scan in progress, nil when idle
+	missing  []devices.Device // remembered devices the last full scan did not find
+	selected netip.Addr       // host whose details are open
 	details  *detailsView
 	phone    bool // the phone layout is in use
 
@@ -161,7 +163,7 @@ type UI struct {
 // New builds the app's UI into w. The returned error, if any, is about
 // memory that could not be read (the UI then starts with none), and is
 // shown to the user too.
-func New(a fyne.App, w fyne.Window, backend Backend, opts Options) (*UI, error) {
+func New(a fyne.App, w fyne.Window, be backend.Backend, opts Options) (*UI, error) {
 	if opts.PingEvery <= 0 {
 		opts.PingEvery = time.Second
 	}
@@ -174,13 +176,13 @@ func New(a fyne.App, w fyne.Window, backend Backend, opts Options) (*UI, error) 
 	if opts.StorePath == "" {
 		opts.StorePath = filepath.Join(a.Storage().RootURI().Path(), storeFileName)
 	}
-	store, storeErr := OpenStore(opts.StorePath)
+	store, storeErr := devices.OpenStore(opts.StorePath)
 	u := &UI{
 		app:     a,
 		win:     w,
-		backend: backend,
+		backend: be,
 		store:   store,
-		model:   NewModel(),
+		model:   devices.NewModel(),
 		opts:    opts,
 		mobile:  fyne.CurrentDevice().IsMobile(),
 	}

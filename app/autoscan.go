@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"netscanner/internal/backend"
 	"netscanner/scanner"
 )
 
@@ -67,8 +68,8 @@ func OptionsFromEnv(getenv func(string) string, stderr io.Writer) (Options, erro
 	if v := strings.TrimSpace(getenv(EnvAutoscan)); v != "" {
 		if strings.EqualFold(v, AutoscanNetworks) {
 			v = AutoscanNetworks
-		} else if c := checkTargets(v); c.err != nil {
-			return Options{}, fmt.Errorf("%s: %w", EnvAutoscan, c.err)
+		} else if c := backend.CheckTargets(v, nil); c.Err != nil {
+			return Options{}, fmt.Errorf("%s: %w", EnvAutoscan, c.Err)
 		}
 		opts.Autoscan = v
 	}
@@ -109,7 +110,7 @@ func (u *UI) autoscan() {
 	if spec == "" {
 		_, why = scanner.DefaultTargets(u.networks)
 	} else {
-		why = checkTargets(spec).err
+		why = backend.CheckTargets(spec, u.networks).Err
 	}
 	if why != nil {
 		u.trace("scan not started: %v", why)

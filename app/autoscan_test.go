@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"netscanner/internal/backend"
 )
 
 // lineWriter hands each trace line to a channel, so a test can wait for
@@ -47,7 +48,7 @@ func waitLine(t *testing.T, lines lineWriter, want string) string {
 
 // newAutoUI opens the app with opts as Run would, without waiting for its
 // workers: an autoscan with Select keeps a ping worker running.
-func newAutoUI(t *testing.T, b Backend, opts Options) (*UI, lineWriter) {
+func newAutoUI(t *testing.T, b backend.Backend, opts Options) (*UI, lineWriter) {
 	t.Helper()
 	lines := make(lineWriter, 16)
 	a := test.NewTempApp(t)

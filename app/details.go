@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"netscanner/icmpsock"
+	"netscanner/internal/devices"
+	"netscanner/internal/wol"
 	"netscanner/scanner"
 )
 
@@ -142,7 +144,7 @@ func (d *detailsView) refresh() {
 	d.icon.SetResource(d.u.w.list.icons[r.Kind])
 	title := r.Name()
 	if title == "" {
-		title = r.addr
+		title = r.Addr()
 	}
 	d.title.SetText(title)
 	if nav := d.u.w.nav; d.u.phone && nav != nil && d.u.details == d {
@@ -169,7 +171,7 @@ func (d *detailsView) refresh() {
 		l.Wrapping = fyne.TextWrapWord
 		return l
 	}
-	row("Address", text(r.addr))
+	row("Address", text(r.Addr()))
 	if len(r.Other) > 0 {
 		other := make([]string, len(r.Other))
 		for i, a := range r.Other {
@@ -194,9 +196,9 @@ func (d *detailsView) refresh() {
 		resp += " · TTL " + strconv.Itoa(h.TTL)
 	}
 	row("Response", text(resp))
-	reasons := h.Reason
+	reasons := string(h.Reason)
 	if len(h.Reasons) > 0 {
-		reasons = strings.Join(h.Reasons, ", ")
+		reasons = joinReasons(h.Reasons)
 	}
 	row("Found by", text(orDash(joinNonEmpty(" · ", methodWords(h.Method), reasons))))
 	if h.Note != "" {
@@ -318,14 +320,14 @@ func (d *detailsView) saveLabel() {
 	if !ok {
 		return
 	}
-	label := CleanLabel(d.label.Text)
+	label := devices.CleanLabel(d.label.Text)
 	d.u.store.SetLabel(&r.Host, label, d.u.opts.Now())
 	if err := d.u.store.Save(); err != nil {
 		d.u.setStatus(err.Error(), true)
 	} else if label == "" {
 		d.u.setStatus("Label removed.", false)
 	} else {
-		d.u.setStatus(fmt.Sprintf("Saved %q for %s.", label, r.addr), false)
+		d.u.setStatus(fmt.Sprintf("Saved %q for %s.", label, r.Addr()), false)
 	}
 	ch := d.u.model.Touch(d.addr)
 	d.u.applyChange(ch)
@@ -341,7 +343,7 @@ func (d *detailsView) saveLabel() {
 // save that work: it refreshes the whole list before its one row (Fyne
 // 2.7), so a batch of 256 updates that called it per row took over a
 // second.
-func (u *UI) applyChange(ch Change) {
+func (u *UI) applyChange(ch devices.Change) {
 	if ch.Reset || len(ch.Updated) > 0 {
 		u.w.list.Refresh()
 	}
@@ -351,16 +353,16 @@ func (u *UI) applyChange(ch Change) {
 // address of the local network h is on. Hosts without a MAC, or not on a
 // network of this machine, cannot be woken.
 func (d *detailsView) wakeTarget(h *scanner.Host) (netip.AddrPort, error) {
-	if len(h.MAC) != 6 || !usableMAC(h.MAC) {
+	if len(h.MAC) != 6 || !devices.UsableMAC(h.MAC) {
 		return netip.AddrPort{}, errors.New("no MAC address known")
 	}
 	for _, n := range d.u.networks {
 		if n.Prefix.Contains(h.Addr) {
-			b, err := Broadcast(n.Prefix)
+			b, err := wol.Broadcast(n.Prefix)
 			if err != nil {
 				return netip.AddrPort{}, err
 			}
-			return netip.AddrPortFrom(b, WakePort), nil
+			return netip.AddrPortFrom(b, wol.WakePort), nil
 		}
 	}
 	return netip.AddrPort{}, errors.New("not on this machine's network")
@@ -437,4 +439,13 @@ func (d *detailsView) startPing() {
 			}
 		}
 	})
+}
+
+// joinReasons lists a host's signs of life for its details.
+func joinReasons(rs []scanner.Reason) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return strings.Join(out, ", ")
 }

@@ -1,209 +1,114 @@
 package app
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
-	"netscanner/icmpsock"
-	"netscanner/scanner"
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"netscanner/internal/devices"
 )
 
-// exportHost is one host as the JSON export writes it.
-type exportHost struct {
-	Address string       `json:"address"`
-	Other   []string     `json:"other_addresses,omitempty"`
-	Name    string       `json:"name,omitempty"`
-	Label   string       `json:"label,omitempty"`
-	MAC     string       `json:"mac,omitempty"`
-	Maker   string       `json:"maker,omitempty"`
-	Kind    string       `json:"kind"`
-	RTTms   float64      `json:"rtt_ms"`
-	TTL     int          `json:"ttl,omitempty"`
-	Method  string       `json:"method,omitempty"`
-	Reason  string       `json:"reason,omitempty"`
-	Ports   []exportPort `json:"ports,omitempty"`
-	Self    bool         `json:"self,omitempty"`
-	Gateway bool         `json:"gateway,omitempty"`
-	New     bool         `json:"new,omitempty"`
+// showExportMenu offers the export formats under the export button.
+func (u *UI) showExportMenu() {
+	menu := fyne.NewMenu("",
+		fyne.NewMenuItem("Export as CSV…", func() { u.exportTo("csv") }),
+		fyne.NewMenuItem("Export as JSON…", func() { u.exportTo("json") }),
+	)
+	b := u.w.export
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b).AddXY(0, b.Size().Height)
+	widget.ShowPopUpMenuAtPosition(menu, u.win.Canvas(), pos)
 }
 
-type exportPort struct {
-	Port    uint16 `json:"port"`
-	Service string `json:"service,omitempty"`
+// exportTo asks where to save the hosts of the last scan, in format.
+func (u *UI) exportTo(format string) {
+	rows := u.model.Hosts()
+	if len(rows) == 0 {
+		u.setStatus("Nothing to export yet: run a scan first.", true)
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
+		if w == nil {
+			return // cancelled
+		}
+		if err := u.export(w, format, rows); err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
+		u.setStatus(fmt.Sprintf("Exported %s to %s.", plural(len(rows), "host"), w.URI().Name()), false)
+	}, u.win)
+	d.SetFileName(fmt.Sprintf("netscanner-%s.%s", u.opts.Now().Format("2006-01-02-1504"), format))
+	d.SetFilter(storage.NewExtensionFileFilter([]string{"." + format}))
+	d.Show()
 }
 
-// exportFile is the JSON export, also read back by ReadHosts.
-type exportFile struct {
-	Generator  string       `json:"generator"`
-	ExportedAt time.Time    `json:"exported_at"`
-	Hosts      []exportHost `json:"hosts"`
+// export writes rows to w in format and closes w.
+func (u *UI) export(w io.WriteCloser, format string, rows []*devices.Row) error {
+	var err error
+	switch format {
+	case "csv":
+		err = devices.WriteCSV(w, rows)
+	default:
+		err = devices.WriteJSON(w, rows, u.opts.Now())
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
-func toExport(r *Row) exportHost {
-	h := &r.Host
-	e := exportHost{
-		Address: r.addr,
-		Name:    h.Hostname,
-		Label:   r.Label,
-		Maker:   h.Vendor,
-		Kind:    r.Kind.String(),
-		RTTms:   rttMillis(h.RTT),
-		TTL:     h.TTL,
-		Method:  string(h.Method),
-		Reason:  h.Reason,
-		Self:    h.Self,
-		Gateway: h.Gateway,
-		New:     r.New,
-	}
-	if e.Address == "" {
-		e.Address = h.Addr.String()
-	}
-	for _, a := range r.Other {
-		e.Other = append(e.Other, a.String())
-	}
-	if len(h.MAC) > 0 {
-		e.MAC = h.MAC.String()
-	}
-	for _, p := range h.Ports {
-		e.Ports = append(e.Ports, exportPort{p.Number, p.Service})
-	}
-	return e
-}
-
-// rttMillis is d in milliseconds, rounded to microseconds.
-func rttMillis(d time.Duration) float64 {
-	return float64(d.Microseconds()) / 1000
-}
-
-// WriteJSON writes rows as a JSON document that ReadHosts reads back.
-func WriteJSON(w io.Writer, rows []*Row, now time.Time) error {
-	f := exportFile{Generator: "netscanner", ExportedAt: now.UTC(), Hosts: make([]exportHost, 0, len(rows))}
-	for _, r := range rows {
-		f.Hosts = append(f.Hosts, toExport(r))
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
-}
-
-// csvHeader names the CSV export's columns.
-var csvHeader = []string{"address", "other_addresses", "name", "label", "mac", "maker", "kind", "rtt_ms", "ttl", "method", "reason", "ports", "self", "gateway", "new"}
-
-// WriteCSV writes rows as CSV with a header line. Lists are one cell,
-// separated by spaces: other addresses "fe80::1%wlan0", ports
-// "80/http 443/https".
-//
-// Names come from the network, so a cell that a spreadsheet would run as a
-// formula (starting with = + - @) is prefixed with a quote.
-func WriteCSV(w io.Writer, rows []*Row) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return fmt.Errorf("writing CSV: %w", err)
-	}
-	rec := make([]string, len(csvHeader))
-	for _, r := range rows {
-		e := toExport(r)
-		var ports strings.Builder
-		for i, p := range e.Ports {
-			if i > 0 {
-				ports.WriteByte(' ')
+// showMissing lists the remembered devices the last scan did not find.
+func (u *UI) showMissing() {
+	list := widget.NewList(
+		func() int { return len(u.missing) },
+		func() fyne.CanvasObject {
+			t := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			s := widget.NewLabel("")
+			s.SizeName = theme.SizeNameCaptionText
+			return container.New(&rowTextLayout{}, t, s)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i >= len(u.missing) {
+				return
 			}
-			ports.WriteString(strconv.Itoa(int(p.Port)))
-			if p.Service != "" {
-				ports.WriteByte('/')
-				ports.WriteString(p.Service)
+			d := u.missing[i]
+			c := o.(*fyne.Container)
+			c.Objects[0].(*widget.Label).SetText(d.Title())
+			sub := d.Addr
+			if d.MAC != "" {
+				sub += " · " + d.MAC
 			}
-		}
-		rec = append(rec[:0],
-			e.Address, strings.Join(e.Other, " "), e.Name, e.Label, e.MAC, e.Maker, e.Kind,
-			strconv.FormatFloat(e.RTTms, 'f', 3, 64), strconv.Itoa(e.TTL), e.Method, e.Reason,
-			ports.String(), strconv.FormatBool(e.Self), strconv.FormatBool(e.Gateway), strconv.FormatBool(e.New))
-		for i := range rec {
-			rec[i] = defuseCell(rec[i])
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("writing CSV: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("writing CSV: %w", err)
-	}
-	return nil
+			sub += " · first seen " + d.FirstSeen.Local().Format("2 Jan 2006") +
+				" · last seen " + sinceWords(u.opts.Now().Sub(d.LastSeen))
+			c.Objects[1].(*widget.Label).SetText(sub)
+		},
+	)
+	intro := widget.NewLabel("These devices answered an earlier scan of these addresses, but not this one: switched off, asleep, or gone.")
+	intro.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Known devices not found", "Close", container.NewBorder(intro, nil, nil, nil, list), u.win)
+	size := u.win.Canvas().Size()
+	d.Resize(fyne.NewSize(min(560, size.Width-20), min(480, size.Height-40)))
+	d.Show()
 }
 
-// defuseCell keeps a spreadsheet from running a cell as a formula.
-func defuseCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+// sinceWords says how long ago something was, roughly.
+func sinceWords(d time.Duration) string {
+	switch {
+	case d < 2*time.Minute:
+		return "just now"
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
 	}
-	return s
-}
-
-// maxImportBytes bounds what ReadHosts reads.
-const maxImportBytes = 64 << 20
-
-// ReadHosts reads a JSON export back into hosts, skipping entries without
-// a valid address. The demo mode replays such a file.
-func ReadHosts(r io.Reader) ([]scanner.Host, error) {
-	var f exportFile
-	dec := json.NewDecoder(io.LimitReader(r, maxImportBytes))
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("reading hosts: %w", err)
-	}
-	if f.Hosts == nil {
-		return nil, errors.New("reading hosts: no \"hosts\" list")
-	}
-	out := make([]scanner.Host, 0, len(f.Hosts))
-	seen := make(map[netip.Addr]bool, len(f.Hosts))
-	for _, e := range f.Hosts {
-		a, err := netip.ParseAddr(e.Address)
-		if err != nil || seen[a.Unmap()] {
-			continue
-		}
-		a = a.Unmap()
-		seen[a] = true
-		h := scanner.Host{
-			Addr:     a,
-			RTT:      time.Duration(max(0, min(e.RTTms, 1e6)) * float64(time.Millisecond)),
-			TTL:      max(0, min(e.TTL, 255)),
-			Method:   icmpsock.Method(cleanText(e.Method, 16)),
-			Reason:   cleanText(e.Reason, 32),
-			Hostname: cleanText(e.Name, maxTextBytes),
-			Vendor:   cleanText(e.Maker, maxTextBytes),
-			Self:     e.Self,
-			Gateway:  e.Gateway,
-		}
-		if mac, err := net.ParseMAC(e.MAC); err == nil {
-			h.MAC = mac
-		}
-		for _, p := range e.Ports {
-			if p.Port != 0 && len(h.Ports) < maxPorts {
-				h.Ports = append(h.Ports, scanner.Port{Number: p.Port, Service: cleanText(p.Service, 32)})
-			}
-		}
-		out = append(out, h)
-		// The device's other addresses come back as hosts of the same
-		// MAC, which the model folds into this one again.
-		for _, o := range e.Other {
-			oa, err := netip.ParseAddr(o)
-			if err != nil || seen[oa.Unmap()] || len(h.MAC) == 0 {
-				continue
-			}
-			seen[oa.Unmap()] = true
-			out = append(out, scanner.Host{Addr: oa.Unmap(), MAC: h.MAC, Vendor: h.Vendor, Reason: "neighbour"})
-		}
-	}
-	return out, nil
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }

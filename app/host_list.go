@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"netscanner/assets"
+	"netscanner/internal/devices"
 )
 
 // hostList is the list of hosts: a widget.List over the model, which only
@@ -20,14 +21,14 @@ import (
 type hostList struct {
 	widget.List
 	u     *UI
-	icons [kindCount]fyne.Resource
+	icons [devices.KindCount]fyne.Resource
 }
 
 func newHostList(u *UI) *hostList {
 	l := &hostList{u: u}
-	for k := range kindCount {
-		if res, err := assets.DeviceIcon(Kind(k).String()); err == nil {
-			l.icons[k] = theme.NewThemedResource(res)
+	for k := range devices.KindCount {
+		if svg, err := assets.DeviceIcon(devices.Kind(k).String()); err == nil {
+			l.icons[k] = theme.NewThemedResource(fyne.NewStaticResource(devices.Kind(k).String()+".svg", svg))
 		} else {
 			l.icons[k] = theme.QuestionIcon()
 		}
@@ -84,7 +85,7 @@ func newHostRow(l *hostList) *hostRow {
 	r.bg = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
 	r.bg.CornerRadius = theme.InputRadiusSize()
 	r.bg.Hide()
-	r.icon = widget.NewIcon(l.icons[KindUnknown])
+	r.icon = widget.NewIcon(l.icons[devices.KindUnknown])
 	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.sub = widget.NewLabel("")
@@ -110,14 +111,14 @@ func (r *hostRow) CreateRenderer() fyne.WidgetRenderer {
 }
 
 // set shows row.
-func (r *hostRow) set(row *Row) {
+func (r *hostRow) set(row *devices.Row) {
 	if res := r.list.icons[row.Kind]; r.icon.Resource != res {
 		r.icon.SetResource(res)
 	}
 	title := row.Name()
-	sub := row.addr
+	sub := row.Addr()
 	if title == "" {
-		title = row.addr
+		title = row.Addr()
 		sub = ""
 	}
 	if row.Host.Vendor != "" {
@@ -133,8 +134,8 @@ func (r *hostRow) set(row *Row) {
 	if r.list.u.phone && marks != "" {
 		// No room for a column of marks beside the name on a phone: they
 		// go after the address, which must stay whole, before the maker.
-		if rest, ok := strings.CutPrefix(sub, row.addr); ok && title != row.addr {
-			sub = row.addr + " · " + marks + rest
+		if rest, ok := strings.CutPrefix(sub, row.Addr()); ok && title != row.Addr() {
+			sub = row.Addr() + " · " + marks + rest
 		} else {
 			sub = marks + " · " + sub
 		}
@@ -163,7 +164,7 @@ func setText(l *widget.Label, text string) {
 }
 
 // rowMarks are the short marks after a row's name.
-func rowMarks(r *Row) string {
+func rowMarks(r *devices.Row) string {
 	var m []string
 	if r.Host.Self {
 		m = append(m, "this device")

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"netscanner/icmpsock"
+	"netscanner/internal/devices"
 	"netscanner/scanner"
 )
 
@@ -97,7 +98,7 @@ func newBenchUI(b *testing.B, rows int) *benchUI {
 	// The scan is only pretended: no worker runs, nothing to cancel.
 	run := &scanRun{cancel: func() {}, done: make(chan struct{}), known: map[string]bool{}, started: time.Now()}
 	u.run = run
-	u.model.Annotate = func(r *Row) { u.annotate(run, r) }
+	u.model.Annotate = func(r *devices.Row) { u.annotate(run, r) }
 	b.Cleanup(u.Close)
 	bu := &benchUI{UI: u, run: run}
 	bu.fill(rows)

@@ -12,6 +12,7 @@ import (
 
 	"netscanner/assets"
 	"netscanner/icmpsock"
+	"netscanner/internal/devices"
 	"netscanner/scanner"
 )
 
@@ -76,15 +77,15 @@ func (u *UI) build() {
 		u.updateStatus()
 	}
 	w.list = newHostList(u)
-	w.sort = widget.NewSelect(sortNames, func(s string) {
-		for k, name := range sortNames {
+	w.sort = widget.NewSelect(devices.SortNames(), func(s string) {
+		for k, name := range devices.SortNames() {
 			if name == s {
-				u.model.SetSort(SortKey(k))
+				u.model.SetSort(devices.SortKey(k))
 			}
 		}
 		u.w.list.Refresh()
 	})
-	w.sort.SetSelectedIndex(int(SortIP))
+	w.sort.SetSelectedIndex(int(devices.SortIP))
 	w.sortBtn = widget.NewButtonWithIcon("Sort", theme.MenuDropDownIcon(), u.showSortMenu)
 	w.missing = widget.NewButtonWithIcon("", theme.WarningIcon(), u.showMissing)
 	w.missing.Importance = widget.LowImportance
@@ -138,7 +139,7 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 	w.nav = nil
 	sortBox := container.NewBorder(nil, nil, nil, w.sort, w.filter)
 	listPane := container.NewBorder(sortBox, w.missing, nil, nil, w.list)
-	logo := widget.NewIcon(assets.Icon())
+	logo := widget.NewIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	title := widget.NewLabelWithStyle("Netscanner", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	tools := container.NewHBox(w.badge, w.settings, w.export)
 	header := container.NewBorder(nil, nil, container.NewHBox(newMinWidth(32, logo), title), tools, w.network)
@@ -158,9 +159,9 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 // showSortMenu offers the orders under the phone's sort button.
 func (u *UI) showSortMenu() {
 	var items []*fyne.MenuItem
-	for k, name := range sortNames {
+	for k, name := range devices.SortNames() {
 		item := fyne.NewMenuItem(name, func() { u.w.sort.SetSelectedIndex(k) })
-		item.Checked = SortKey(k) == u.model.Sort()
+		item.Checked = devices.SortKey(k) == u.model.Sort()
 		items = append(items, item)
 	}
 	b := u.w.sortBtn

@@ -4,18 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"netscanner/internal/backend"
+	"netscanner/internal/devices"
+	"netscanner/internal/settings"
 	"netscanner/scanner"
+	"netscanner/scanner/targets"
 )
 
 // batchEvery is how often a running scan's events reach the list: one
@@ -28,7 +30,7 @@ type scanRun struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the worker's last fyne.Do has run or been queued
 	known   map[string]bool
-	targets *scanner.Targets
+	targets *targets.Set
 	started time.Time
 
 	mu      sync.Mutex
@@ -79,16 +81,16 @@ func (u *UI) startScan() {
 		return
 	}
 	spec := strings.TrimSpace(u.w.targets.Text)
-	var targets *scanner.Targets
+	var set *targets.Set
 	if spec == "" {
 		t, err := scanner.DefaultTargets(u.networks)
 		if err != nil {
 			u.showTargetMessage(err.Error(), true)
 			return
 		}
-		targets = t
-	} else if check := checkTargets(spec); check.err != nil {
-		u.showTargetMessage(check.err.Error(), true)
+		set = t
+	} else if check := backend.CheckTargets(spec, u.networks); check.Err != nil {
+		u.showTargetMessage(check.Err.Error(), true)
 		u.win.Canvas().Focus(u.w.targets)
 		return
 	}
@@ -108,23 +110,24 @@ func (u *UI) startScan() {
 	u.w.scan.Refresh()
 	u.setStatus("Starting…", false)
 
-	u.model.Annotate = func(r *Row) { u.annotate(run, r) }
-	u.goWork(func() { u.work(ctx, run, spec, targets, settings) })
+	u.model.Annotate = func(r *devices.Row) { u.annotate(run, r) }
+	opt := backend.TargetOptions(u.networks)
+	u.goWork(func() { u.work(ctx, run, spec, opt, set, settings) })
 }
 
 // work runs one scan: it resolves the targets when the user typed names,
 // sweeps them, and delivers events to the UI in batches.
-func (u *UI) work(ctx context.Context, run *scanRun, spec string, targets *scanner.Targets, s Settings) {
+func (u *UI) work(ctx context.Context, run *scanRun, spec string, opt targets.Options, set *targets.Set, s settings.Settings) {
 	defer close(run.done)
-	if targets == nil {
-		t, err := scanner.ParseTargets(ctx, []string{spec}, scanner.TargetOptions{})
+	if set == nil {
+		t, err := targets.Parse(ctx, []string{spec}, opt)
 		if err != nil {
 			fyne.Do(func() { u.scanEnded(run, scanner.Summary{Cancelled: ctx.Err() != nil}, err) })
 			return
 		}
-		targets = t
+		set = t
 	}
-	run.targets = targets
+	run.targets = set
 
 	stop := make(chan struct{})
 	var flusher sync.WaitGroup
@@ -144,7 +147,7 @@ func (u *UI) work(ctx context.Context, run *scanRun, spec string, targets *scann
 			}
 		}
 	}()
-	sum, err := u.backend.Scan(ctx, targets, s, run.push)
+	sum, err := u.backend.Scan(ctx, set, s, run.push)
 	close(stop)
 	flusher.Wait()
 	evs := run.take()
@@ -156,8 +159,8 @@ func (u *UI) work(ctx context.Context, run *scanRun, spec string, targets *scann
 
 // annotate fills in what memory knows about a row: its key, label, and
 // whether it is new (unknown when the scan started).
-func (u *UI) annotate(run *scanRun, r *Row) {
-	r.Key = DeviceKey(&r.Host)
+func (u *UI) annotate(run *scanRun, r *devices.Row) {
+	r.Key = devices.DeviceKey(&r.Host)
 	if d, ok := u.store.Device(r.Key); ok {
 		r.Label = d.Label
 	} else if d, ok := u.store.Device("ip:" + r.Host.Addr.String()); ok && r.Label == "" {
@@ -218,7 +221,7 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 	u.w.scan.Enable()
 	u.w.scan.Refresh()
 
-	var te *scanner.TargetError
+	var te *targets.Error
 	switch {
 	case errors.As(err, &te):
 		u.showTargetMessage(err.Error(), true)
@@ -276,38 +279,6 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// targetCheck is what validation found in the target field.
-type targetCheck struct {
-	err     error
-	count   int      // addresses, when known
-	pending bool     // host names wait for the scan to be looked up
-	notes   []string // how the input was understood
-}
-
-// errNoLookup stops a name lookup during validation: typing must not send
-// anything.
-var errNoLookup = errors.New("not looked up while typing")
-
-// checkTargets validates what the user typed with scanner.ParseTargets,
-// without touching the network: names are answered from the hosts file at
-// most, and a name that would need DNS is left for the scan.
-func checkTargets(spec string) targetCheck {
-	var dialed atomic.Bool
-	res := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
-		dialed.Store(true)
-		return nil, errNoLookup
-	}}
-	t, err := scanner.ParseTargets(context.Background(), []string{spec}, scanner.TargetOptions{Resolver: res})
-	var te *scanner.TargetError
-	if err != nil && dialed.Load() && errors.As(err, &te) && te.Input != "" && strings.HasPrefix(te.Reason, "does not resolve") {
-		return targetCheck{pending: true}
-	}
-	if err != nil {
-		return targetCheck{err: err}
-	}
-	return targetCheck{count: t.Len(), notes: t.Notes()}
-}
-
 // validateTargets checks the target field as the user types and says what
 // a scan would cover, or why it cannot.
 func (u *UI) validateTargets() {
@@ -324,16 +295,16 @@ func (u *UI) validateTargets() {
 		}
 		return
 	}
-	c := checkTargets(spec)
+	c := backend.CheckTargets(spec, u.networks)
 	switch {
-	case c.err != nil:
-		u.showTargetMessage(c.err.Error(), true)
-	case c.pending:
+	case c.Err != nil:
+		u.showTargetMessage(c.Err.Error(), true)
+	case c.Pending:
 		u.showTargetMessage("Host names are looked up when the scan starts.", false)
 	default:
-		msg := plural(c.count, "address") + "."
-		if len(c.notes) > 0 {
-			msg += " " + strings.Join(c.notes, " ")
+		msg := plural(c.Count, "address") + "."
+		if len(c.Notes) > 0 {
+			msg += " " + strings.Join(c.Notes, " ")
 		}
 		u.showTargetMessage(msg, false)
 	}

@@ -1,16 +1,15 @@
 package app
 
 import (
-	"errors"
 	"strconv"
-	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"netscanner/icmpsock"
+	"netscanner/internal/settings"
+	"netscanner/scanner/targets"
 )
 
 // settingsForm holds the settings dialog's fields.
@@ -32,7 +31,7 @@ func methodChoices() []string {
 	return out
 }
 
-func newSettingsForm(s Settings) *settingsForm {
+func newSettingsForm(s settings.Settings) *settingsForm {
 	f := &settingsForm{
 		timeout: widget.NewEntry(),
 		rate:    widget.NewEntry(),
@@ -41,10 +40,10 @@ func newSettingsForm(s Settings) *settingsForm {
 	}
 	f.timeout.SetText(strconv.FormatInt(s.Timeout.Milliseconds(), 10))
 	f.timeout.Validator = func(t string) error {
-		_, err := parseMillis(t)
+		_, err := settings.ParseTimeoutMillis(t)
 		return err
 	}
-	retries := make([]string, maxRetries+1)
+	retries := make([]string, targets.MaxRetries+1)
 	for i := range retries {
 		retries[i] = strconv.Itoa(i)
 	}
@@ -52,12 +51,12 @@ func newSettingsForm(s Settings) *settingsForm {
 	f.retries.SetSelectedIndex(s.Retries)
 	f.rate.SetText(strconv.FormatFloat(s.Rate, 'f', -1, 64))
 	f.rate.Validator = func(t string) error {
-		_, err := parseRate(t)
+		_, err := settings.ParseRate(t)
 		return err
 	}
-	f.ports.SetText(FormatPorts(s.Ports))
+	f.ports.SetText(targets.FormatPorts(s.Ports))
 	f.ports.Validator = func(t string) error {
-		_, err := ParsePorts(t)
+		_, err := targets.ParsePorts(t)
 		return err
 	}
 	f.method = widget.NewSelect(methodChoices(), nil)
@@ -71,24 +70,24 @@ func (f *settingsForm) items() []*widget.FormItem {
 		{Text: "Timeout (ms)", Widget: f.timeout, HintText: "How long to wait for a silent host."},
 		{Text: "Retries", Widget: f.retries, HintText: "More requests for a host that did not answer."},
 		{Text: "Rate", Widget: f.rate, HintText: "Requests per second."},
-		{Text: "Ports", Widget: f.ports, HintText: "TCP ports to look for, such as 22, 80, 8000-8010."},
+		{Text: "Ports", Widget: f.ports, HintText: "TCP ports to look for, such as 22, 80, 8000-8010, or none."},
 		{Text: "Method", Widget: f.method, HintText: "auto picks the best that works here."},
 		{Text: "", Widget: f.lookups},
 	}
 }
 
 // settings reads the form back, or says what is wrong.
-func (f *settingsForm) settings() (Settings, error) {
-	var s Settings
+func (f *settingsForm) settings() (settings.Settings, error) {
+	var s settings.Settings
 	var err error
-	if s.Timeout, err = parseMillis(f.timeout.Text); err != nil {
+	if s.Timeout, err = settings.ParseTimeoutMillis(f.timeout.Text); err != nil {
 		return s, err
 	}
 	s.Retries = max(f.retries.SelectedIndex(), 0)
-	if s.Rate, err = parseRate(f.rate.Text); err != nil {
+	if s.Rate, err = settings.ParseRate(f.rate.Text); err != nil {
 		return s, err
 	}
-	if s.Ports, err = ParsePorts(f.ports.Text); err != nil {
+	if s.Ports, err = targets.ParsePorts(f.ports.Text); err != nil {
 		return s, err
 	}
 	if s.Method, err = icmpsock.ParseMethod(f.method.Selected); err != nil {
@@ -96,23 +95,6 @@ func (f *settingsForm) settings() (Settings, error) {
 	}
 	s.Lookups = f.lookups.Checked
 	return s, s.Check()
-}
-
-func parseMillis(t string) (time.Duration, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-	d := time.Duration(n) * time.Millisecond
-	if err != nil || d < minTimeout || d > maxTimeout {
-		return 0, errors.New("a number of milliseconds from 50 to 30000")
-	}
-	return d, nil
-}
-
-func parseRate(t string) (float64, error) {
-	r, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || !(r >= minRate && r <= maxRate) {
-		return 0, errors.New("a number of requests per second from 1 to 100000")
-	}
-	return r, nil
 }
 
 // showSettings opens the settings form; Save stores them for good.

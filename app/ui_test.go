@@ -20,7 +20,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"netscanner/icmpsock"
+	"netscanner/internal/backend"
+	"netscanner/internal/devices"
+	"netscanner/internal/settings"
 	"netscanner/scanner"
+	"netscanner/scanner/targets"
 )
 
 // fakeBackend scans a fixed set of hosts. Tests steer it through its
@@ -79,7 +83,7 @@ func (f *fakeBackend) Method(context.Context, icmpsock.Method) *icmpsock.Report 
 	}}
 }
 
-func (f *fakeBackend) Scan(ctx context.Context, t *scanner.Targets, _ Settings, emit func(scanner.Event)) (scanner.Summary, error) {
+func (f *fakeBackend) Scan(ctx context.Context, t *targets.Set, _ settings.Settings, emit func(scanner.Event)) (scanner.Summary, error) {
 	f.mu.Lock()
 	f.scans++
 	f.mu.Unlock()
@@ -141,7 +145,7 @@ func (f *fakeBackend) scanCount() int {
 // newTestUI opens the app on b in a test window. Fyne's test driver runs
 // fyne.Do at once on the calling goroutine, so every test waits for the
 // UI's workers (idle) before it looks at widgets.
-func newTestUI(t *testing.T, b Backend, store string, opts Options) *UI {
+func newTestUI(t *testing.T, b backend.Backend, store string, opts Options) *UI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := a.NewWindow("Netscanner")
@@ -200,7 +204,7 @@ func TestScanFillsList(t *testing.T) {
 		t.Errorf("status = %q", u.w.status.Text)
 	}
 	r, _, _ := u.model.Find(netip.MustParseAddr("198.18.0.9"))
-	if r.Host.Hostname != "office-printer" || r.Kind != KindPrinter || !r.New {
+	if r.Host.Hostname != "office-printer" || r.Kind != devices.KindPrinter || !r.New {
 		t.Errorf("enriched row = %+v", r)
 	}
 	if u.w.scan.Text != "Scan" || u.w.scan.Disabled() {
@@ -254,11 +258,11 @@ func TestEscapeStopsEnterScans(t *testing.T) {
 func TestSortAndFilter(t *testing.T) {
 	u := newTestUI(t, newFake(), filepath.Join(t.TempDir(), "s.json"), Options{})
 	scan(t, u)
-	u.w.sort.SetSelected(SortRTT.String())
+	u.w.sort.SetSelected(devices.SortRTT.String())
 	if got := strings.Join(addrs(u), " "); got != "198.18.0.1 198.18.0.9 198.18.0.5" {
 		t.Errorf("by RTT: %s", got)
 	}
-	u.w.sort.SetSelected(SortName.String())
+	u.w.sort.SetSelected(devices.SortName.String())
 	if got := strings.Join(addrs(u), " "); got != "198.18.0.5 198.18.0.9 198.18.0.1" {
 		t.Errorf("by name: %s", got)
 	}
@@ -481,7 +485,7 @@ func TestExportFiles(t *testing.T) {
 			if !json.Valid(data) {
 				t.Fatal("JSON export is not valid JSON")
 			}
-			hosts, err := ReadHosts(bytes.NewReader(data))
+			hosts, err := devices.ReadHosts(bytes.NewReader(data))
 			if err != nil || len(hosts) != 3 || hosts[2].Vendor != "Brother Industries" {
 				t.Errorf("JSON read back: %v %+v", err, hosts)
 			}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestIcon(t *testing.T) {
-	img, err := png.Decode(bytes.NewReader(Icon().Content()))
+	img, err := png.Decode(bytes.NewReader(Icon()))
 	if err != nil {
 		t.Fatalf("icon.png does not decode: %v", err)
 	}
@@ -22,7 +22,7 @@ func TestDeviceIcons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(r.Content(), []byte("<svg")) {
+		if !bytes.HasPrefix(r, []byte("<svg")) {
 			t.Errorf("%s: not an SVG", name)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // right echo reply made a silent host look alive through the raw method.
 func TestRawChecksum(t *testing.T) {
 	me := testIdentity()
-	req := request(t, false, me, 7, time.Second)
+	req := request(t, false, me, testHost, 7, time.Second)
 	rep := replyTo(t, false, req)
 	raw4 := func(icmpMsg []byte) []byte { return ipv4Packet(testHost, testUs, protoICMP, 64, icmpMsg) }
 	corrupt := func(m []byte) []byte {
@@ -37,7 +37,7 @@ func TestRawChecksum(t *testing.T) {
 		// A ping socket's kernel has checked the checksum already.
 		{"dgram reply", false, corrupt(rep), nil},
 	} {
-		p, err := parseReply(4, tt.raw, tt.b, me)
+		p, err := parseTest(4, tt.raw, tt.b, me)
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: error %v, want %v", tt.name, err, tt.want)
 			continue

@@ -177,6 +177,16 @@ func explainExec(f Facts, openErr error) MethodStatus {
 		return MethodStatus{OK: true, Reason: why}
 	case ok:
 		return MethodStatus{OK: true, Reason: p + " works here"}
+	case tried && errors.Is(openErr, ErrPingRejected):
+		// The probe quotes the command line and what ping said to it;
+		// no privilege would change that.
+		return MethodStatus{Reason: errText(openErr)}
+	case tried && errors.Is(openErr, ErrPingDenied) && strings.Contains(errText(openErr), "SOCK_DGRAM"):
+		// toybox: datagram sockets only, whatever privilege it has.
+		return MethodStatus{
+			Reason: p + " opens ICMP datagram sockets only, and they are closed to it (" + errText(openErr) + ")",
+			Fix:    dgramFix(f.PingGroupRange, f.EGID),
+		}
 	case works && tried:
 		// The facts promised success, so ping's own words say most.
 		return MethodStatus{Reason: p + " failed: " + errText(openErr)}

@@ -2,9 +2,11 @@ package icmpsock
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -23,19 +25,97 @@ const (
 	protoICMPv6 = 58
 )
 
-// Layout of the echo payload: a per-Conn cookie, then the send time.
+// Layout of the echo payload: the tag, then the send time.
 const (
-	cookieLen  = 8
-	payloadLen = cookieLen + 8
+	tagLen     = 8
+	payloadLen = tagLen + 8
 )
 
-// identity is what marks a packet as ours: the echo identifier and the
-// random cookie at the start of the payload. A raw socket sees every ICMP
-// packet on the machine, so both must match; a datagram socket gets only
-// packets with its identifier from the kernel, but we check anyway.
+// identity is what marks a packet as ours: the echo identifier, and the
+// key of the tag that starts every payload. The tag is a keyed hash of the
+// request's destination and sequence number (zmap validates its probes
+// alike), so an answer proves which request it answers, not merely that
+// it is ours: an echo reply from one address carrying the tag of a request
+// to another (a host answering for its neighbour, or a broadcast's members
+// when the destination was no group of ours), and an ICMP error quoting a
+// request as if it had gone elsewhere, fail the check. A raw socket sees
+// every ICMP packet on the machine, so identifier and tag must both match;
+// a datagram socket gets only packets with its identifier from the kernel
+// (which rewrites the identifier we send), and the tag works the same.
 type identity struct {
-	id     uint16
-	cookie [cookieLen]byte
+	id  uint16
+	key tagKey
+}
+
+// tagKey is a SipHash key: random per Conn, so nobody off the path can
+// forge a tag.
+type tagKey struct{ k0, k1 uint64 }
+
+// newTagKey draws a random key.
+func newTagKey() tagKey {
+	var b [16]byte
+	rand.Read(b[:]) // never fails
+	return tagKey{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+}
+
+// tag is the tag of the request to dst with sequence number seq and the
+// send time field sent (the 8 bytes after the tag), so that neither a
+// sequence number nor a send time (and the round trip it gives) can be
+// changed on the way either. The zone of a link-local address does not
+// count: it is not on the wire.
+func (me *identity) tag(dst netip.Addr, seq uint16, sent []byte) [tagLen]byte {
+	var msg [26]byte
+	a := dst.As16() // an IPv4 address in its IPv4-mapped form
+	copy(msg[:16], a[:])
+	binary.BigEndian.PutUint16(msg[16:], seq)
+	copy(msg[18:], sent)
+	var t [tagLen]byte
+	binary.BigEndian.PutUint64(t[:], sipHash24(me.key, msg[:]))
+	return t
+}
+
+// sipHash24 is SipHash-2-4 (Aumasson and Bernstein, 2012) of msg under k:
+// a keyed hash built for short inputs, the one Linux computes its SYN
+// cookies with. It takes tens of nanoseconds for a tag's 26 bytes.
+func sipHash24(k tagKey, msg []byte) uint64 {
+	v0 := k.k0 ^ 0x736f6d6570736575
+	v1 := k.k1 ^ 0x646f72616e646f6d
+	v2 := k.k0 ^ 0x6c7967656e657261
+	v3 := k.k1 ^ 0x7465646279746573
+	n := len(msg)
+	compress := func(m uint64) {
+		v3 ^= m
+		for range 2 {
+			v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		}
+		v0 ^= m
+	}
+	for ; len(msg) >= 8; msg = msg[8:] {
+		compress(binary.LittleEndian.Uint64(msg))
+	}
+	var last [8]byte
+	copy(last[:], msg)
+	last[7] = byte(n)
+	compress(binary.LittleEndian.Uint64(last[:]))
+	v2 ^= 0xff
+	for range 4 {
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	}
+	return v0 ^ v1 ^ v2 ^ v3
+}
+
+func sipRound(v0, v1, v2, v3 uint64) (uint64, uint64, uint64, uint64) {
+	v0 += v1
+	v1 = bits.RotateLeft64(v1, 13) ^ v0
+	v0 = bits.RotateLeft64(v0, 32)
+	v2 += v3
+	v3 = bits.RotateLeft64(v3, 16) ^ v2
+	v0 += v3
+	v3 = bits.RotateLeft64(v3, 21) ^ v0
+	v2 += v1
+	v1 = bits.RotateLeft64(v1, 17) ^ v2
+	v2 = bits.RotateLeft64(v2, 32)
+	return v0, v1, v2, v3
 }
 
 // Reasons parseReply rejects a message. They are not reported to callers,
@@ -45,6 +125,7 @@ var (
 	errBadHeader   = errors.New("malformed IP header")
 	errUnexpected  = errors.New("not an echo reply or an ICMP error")
 	errForeign     = errors.New("not one of our requests")
+	errWrongHost   = errors.New("answers our request to another address")
 	errBadQuote    = errors.New("ICMP error quotes no echo request of ours")
 	errBadSendTime = errors.New("impossible send time")
 	errBadChecksum = errors.New("bad ICMP checksum")
@@ -63,28 +144,38 @@ type packet struct {
 	dst       netip.Addr // destination of the quoted request: the probed address
 }
 
-// marshalEcho builds an echo request carrying seq, our cookie and the time
-// since the Conn started. IPv6 leaves the checksum zero: the kernel fills it
-// in on ICMPv6 sockets (it needs the source address, which we do not know).
-func marshalEcho(v6 bool, me identity, seq uint16, sent time.Duration) ([]byte, error) {
-	data := make([]byte, payloadLen)
-	copy(data, me.cookie[:])
-	binary.BigEndian.PutUint64(data[cookieLen:], uint64(sent))
-	var typ icmp.Type = ipv4.ICMPTypeEcho
+// marshalEcho builds an echo request to dst carrying seq, its tag and the
+// time since the Conn started. It writes the message itself rather than
+// through icmp.Message: a sweep builds one per address. IPv6 leaves the
+// checksum zero: the kernel fills it in on ICMPv6 sockets (it needs the
+// source address, which we do not know).
+func marshalEcho(v6 bool, me *identity, dst netip.Addr, seq uint16, sent time.Duration) []byte {
+	b := make([]byte, 8+payloadLen)
+	b[0] = byte(ipv4.ICMPTypeEcho)
 	if v6 {
-		typ = ipv6.ICMPTypeEchoRequest
+		b[0] = byte(ipv6.ICMPTypeEchoRequest)
 	}
-	m := icmp.Message{Type: typ, Body: &icmp.Echo{ID: int(me.id), Seq: int(seq), Data: data}}
-	return m.Marshal(nil)
+	binary.BigEndian.PutUint16(b[4:], me.id)
+	binary.BigEndian.PutUint16(b[6:], seq)
+	binary.BigEndian.PutUint64(b[8+tagLen:], uint64(sent))
+	t := me.tag(dst, seq, b[8+tagLen:])
+	copy(b[8:], t[:])
+	if !v6 {
+		binary.BigEndian.PutUint16(b[2:], inetChecksum(b))
+	}
+	return b
 }
 
 // parseReply decides whether b, one message read from an ICMP socket of the
-// given family (4 or 6), answers one of our requests. raw says it came from
-// a raw socket, where IPv4 messages still carry their IP header. It accepts
-// echo replies with our identifier and cookie, and ICMP errors (destination
-// unreachable, time exceeded, parameter problem, packet too big) that quote
-// one of our echo requests. Everything else is rejected with an error.
-func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
+// given family (4 or 6) that came from the address from, answers one of our
+// requests. raw says it came from a raw socket, where IPv4 messages still
+// carry their IP header. It accepts echo replies with our identifier and
+// the tag of a request to from, or to one of groups (multicast groups we
+// pinged, whose members answer for themselves), and ICMP errors
+// (destination unreachable, time exceeded, parameter problem, packet too
+// big) that quote one of our echo requests with the tag of its quoted
+// destination. Everything else is rejected with an error.
+func parseReply(family int, raw bool, b []byte, me *identity, from netip.Addr, groups []netip.Addr) (packet, error) {
 	var p packet
 	proto, v6 := protoICMP, false
 	switch family {
@@ -127,11 +218,11 @@ func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
 		if len(body.Data) < payloadLen {
 			return p, errTruncated
 		}
-		if !bytes.Equal(body.Data[:cookieLen], me.cookie[:]) {
-			return p, errForeign
-		}
 		p.seq = uint16(body.Seq)
-		if p.sent, err = sendTime(body.Data[cookieLen:payloadLen]); err != nil {
+		if err := checkTag(me, body.Data[:payloadLen], from, p.seq, groups); err != nil {
+			return p, err
+		}
+		if p.sent, err = sendTime(body.Data[tagLen:payloadLen]); err != nil {
 			return p, err
 		}
 		p.hasSent = true
@@ -152,7 +243,7 @@ func parseReply(family int, raw bool, b []byte, me identity) (packet, error) {
 		return p, err
 	}
 	p.dst = dst
-	if p.seq, p.sent, p.hasSent, err = parseQuotedEcho(v6, echo, me); err != nil {
+	if p.seq, p.sent, p.hasSent, err = parseQuotedEcho(v6, echo, me, dst); err != nil {
 		return p, err
 	}
 	if badSum {
@@ -211,12 +302,32 @@ func splitQuoted(v6 bool, q []byte) (rest []byte, dst netip.Addr, err error) {
 	return rest, dst, nil
 }
 
-// parseQuotedEcho checks that b starts with one of our echo requests, as
-// quoted by an ICMP error or returned from the error queue, and returns its
-// sequence number and, when enough of the payload was quoted, its send time.
-// Routers need only quote the 8-byte echo header; when more is there, the
-// cookie must match as far as it goes.
-func parseQuotedEcho(v6 bool, b []byte, me identity) (seq uint16, sent time.Duration, hasSent bool, err error) {
+// checkTag reports whether payload (payloadLen bytes: tag, send time)
+// carries the tag of our request to from with sequence number seq, or to
+// one of groups: each member of a group answers from its own address.
+func checkTag(me *identity, payload []byte, from netip.Addr, seq uint16, groups []netip.Addr) error {
+	tag, sent := payload[:tagLen], payload[tagLen:payloadLen]
+	want := me.tag(from, seq, sent)
+	if bytes.Equal(tag, want[:]) {
+		return nil
+	}
+	for _, g := range groups {
+		if g.Is6() == from.Is6() {
+			if want := me.tag(g, seq, sent); bytes.Equal(tag, want[:]) {
+				return nil
+			}
+		}
+	}
+	return errWrongHost
+}
+
+// parseQuotedEcho checks that b starts with one of our echo requests to
+// dst, as quoted by an ICMP error or returned from the error queue, and
+// returns its sequence number and, when enough of the payload was quoted,
+// its send time. Routers need only quote the 8-byte echo header (RFC 792),
+// and then there is no tag to check; a quote that cuts the payload short
+// cannot be checked either, and is refused.
+func parseQuotedEcho(v6 bool, b []byte, me *identity, dst netip.Addr) (seq uint16, sent time.Duration, hasSent bool, err error) {
 	const hdrLen = 8
 	if len(b) < hdrLen {
 		return 0, 0, false, fmt.Errorf("%w: %d bytes of echo header quoted", errTruncated, len(b))
@@ -233,20 +344,22 @@ func parseQuotedEcho(v6 bool, b []byte, me identity) (seq uint16, sent time.Dura
 	}
 	seq = binary.BigEndian.Uint16(b[6:8])
 	data := b[hdrLen:]
-	n := min(len(data), cookieLen)
-	if !bytes.Equal(data[:n], me.cookie[:n]) {
-		return 0, 0, false, errForeign
+	switch {
+	case len(data) == 0:
+		return seq, 0, false, nil
+	case len(data) < payloadLen:
+		return 0, 0, false, fmt.Errorf("%w: %d bytes of echo payload quoted", errTruncated, len(data))
 	}
-	if len(data) >= payloadLen {
-		if sent, err = sendTime(data[cookieLen:payloadLen]); err != nil {
-			return 0, 0, false, err
-		}
-		hasSent = true
+	if err := checkTag(me, data, dst, seq, nil); err != nil {
+		return 0, 0, false, err
 	}
-	return seq, sent, hasSent, nil
+	if sent, err = sendTime(data[tagLen:payloadLen]); err != nil {
+		return 0, 0, false, err
+	}
+	return seq, sent, true, nil
 }
 
-// sendTime decodes the timestamp we put after the cookie.
+// sendTime decodes the timestamp we put after the tag.
 func sendTime(b []byte) (time.Duration, error) {
 	d := time.Duration(binary.BigEndian.Uint64(b))
 	if d < 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"net/netip"
 	"testing"
 	"time"
@@ -24,17 +25,28 @@ var (
 )
 
 func testIdentity() identity {
-	return identity{id: 0x1234, cookie: [cookieLen]byte{0xc0, 0x0c, 0x1e, 0x5a, 0x11, 0x22, 0x33, 0x44}}
+	return identity{id: 0x1234, key: tagKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}}
 }
 
-// request builds the echo request a Conn with identity me would send.
-func request(t testing.TB, v6 bool, me identity, seq uint16, sent time.Duration) []byte {
-	t.Helper()
-	b, err := marshalEcho(v6, me, seq, sent)
-	if err != nil {
-		t.Fatal(err)
+// hostOf is the probed host of the synthetic packets of a family.
+func hostOf(v6 bool) netip.Addr {
+	if v6 {
+		return testHost6
 	}
-	return b
+	return testHost
+}
+
+// request builds the echo request to dst that a Conn with identity me
+// would send.
+func request(t testing.TB, v6 bool, me identity, dst netip.Addr, seq uint16, sent time.Duration) []byte {
+	t.Helper()
+	return marshalEcho(v6, &me, dst, seq, sent)
+}
+
+// parseTest is parseReply for a message that came from the family's
+// probed host, with no groups pinged.
+func parseTest(family int, raw bool, b []byte, me identity) (packet, error) {
+	return parseReply(family, raw, b, &me, hostOf(family == 6), nil)
 }
 
 // replyTo turns an echo request into the echo reply a host would send:
@@ -116,14 +128,14 @@ func TestEchoRoundTrip(t *testing.T) {
 	const seq, sent = 0xbeef, 1234567 * time.Microsecond
 	for _, v6 := range []bool{false, true} {
 		for _, raw := range []bool{false, true} {
-			rep := replyTo(t, v6, request(t, v6, me, seq, sent))
+			rep := replyTo(t, v6, request(t, v6, me, hostOf(v6), seq, sent))
 			family, wantTTL := 4, 0
 			if v6 {
 				family = 6
 			} else if raw {
 				rep, wantTTL = ipv4Packet(testHost, testUs, protoICMP, 57, rep), 57
 			}
-			p, err := parseReply(family, raw, rep, me)
+			p, err := parseTest(family, raw, rep, me)
 			if err != nil {
 				t.Fatalf("v6=%v raw=%v: %v", v6, raw, err)
 			}
@@ -137,7 +149,7 @@ func TestEchoRoundTrip(t *testing.T) {
 
 func TestMarshalEcho(t *testing.T) {
 	me := testIdentity()
-	b := request(t, false, me, 7, 42)
+	b := request(t, false, me, testHost, 7, 42)
 	m, err := icmp.ParseMessage(protoICMP, b)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +169,7 @@ func TestMarshalEcho(t *testing.T) {
 	if sum != 0xffff {
 		t.Errorf("bad checksum: sum %#x", sum)
 	}
-	if b6 := request(t, true, me, 7, 42); b6[0] != 128 {
+	if b6 := request(t, true, me, testHost6, 7, 42); b6[0] != 128 {
 		t.Errorf("IPv6 echo request type %d, want 128", b6[0])
 	}
 }
@@ -165,7 +177,7 @@ func TestMarshalEcho(t *testing.T) {
 func TestErrorQuotingV4(t *testing.T) {
 	me := testIdentity()
 	const seq, sent = 9, 5 * time.Second
-	req := request(t, false, me, seq, sent)
+	req := request(t, false, me, testHost, seq, sent)
 	quotedFull := ipv4Packet(testUs, testHost, protoICMP, 63, req)
 	quotedShort := quotedFull[:ipv4.HeaderLen+8] // RFC 792 minimum: the echo header only
 
@@ -186,7 +198,7 @@ func TestErrorQuotingV4(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pkt := ipv4Packet(testRouter, testUs, protoICMP, 64, icmpError(t, false, tt.typ, tt.code, tt.quoted))
-			p, err := parseReply(4, true, pkt, me)
+			p, err := parseTest(4, true, pkt, me)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +223,7 @@ func TestErrorQuotingV4(t *testing.T) {
 func TestErrorQuotingV6(t *testing.T) {
 	me := testIdentity()
 	const seq, sent = 0xffff, time.Millisecond
-	req := request(t, true, me, seq, sent)
+	req := request(t, true, me, testHost6, seq, sent)
 	quoted := ipv6Packet(testUs6, testHost6, protoICMPv6, req)
 	for _, tt := range []struct {
 		typ, code int
@@ -224,7 +236,7 @@ func TestErrorQuotingV6(t *testing.T) {
 		{2, 0, "packet too big"},
 		{4, 0, "parameter problem"},
 	} {
-		p, err := parseReply(6, true, icmpError(t, true, tt.typ, tt.code, quoted), me)
+		p, err := parseTest(6, true, icmpError(t, true, tt.typ, tt.code, quoted), me)
 		if err != nil {
 			t.Fatalf("type %d: %v", tt.typ, err)
 		}
@@ -249,19 +261,16 @@ func TestRejections(t *testing.T) {
 	other := me
 	other.id++
 	stranger := me
-	stranger.cookie[7]++
+	stranger.key.k1++
 
-	req := request(t, false, me, 1, time.Second)
+	req := request(t, false, me, testHost, 1, time.Second)
 	rep := replyTo(t, false, req)
 	raw4 := func(icmpMsg []byte) []byte { return ipv4Packet(testHost, testUs, protoICMP, 64, icmpMsg) }
 	quote4 := func(q []byte) []byte { return raw4(icmpError(t, false, 3, 1, q)) }
-	req6 := request(t, true, me, 1, time.Second)
+	req6 := request(t, true, me, testHost6, 1, time.Second)
 
-	negTime := replyTo(t, false, func() []byte {
-		b := request(t, false, me, 1, 0)
-		binary.BigEndian.PutUint64(b[8+cookieLen:], 1<<63)
-		return b
-	}())
+	// Correctly tagged, so that only the time is wrong.
+	negTime := replyTo(t, false, request(t, false, me, testHost, 1, time.Duration(math.MinInt64)))
 	badIHL := raw4(rep)
 	badIHL[0] = 4<<4 | 15 // claims 60 bytes of header
 	shortIHL := raw4(rep)
@@ -269,7 +278,7 @@ func TestRejections(t *testing.T) {
 	v6InV4 := raw4(rep)
 	v6InV4[0] = 6<<4 | 5
 	udp := ipv4Packet(testHost, testUs, 17, 64, rep)
-	partialCookie := ipv4Packet(testUs, testHost, protoICMP, 64, append(request(t, false, me, 1, 0)[:8], me.cookie[0], me.cookie[1]^1))
+	partialCookie := ipv4Packet(testUs, testHost, protoICMP, 64, request(t, false, me, testHost, 1, 0)[:8+2])
 	zeroLenUnreach := raw4([]byte{3, 1, 0, 0, 0, 0, 0, 0})
 
 	tests := []struct {
@@ -289,9 +298,9 @@ func TestRejections(t *testing.T) {
 		{"IHL below minimum", 4, true, shortIHL, errBadHeader},
 		{"version 6 in IPv4", 4, true, v6InV4, errBadHeader},
 		{"not ICMP", 4, true, udp, errBadHeader},
-		{"wrong id", 4, false, replyTo(t, false, request(t, false, other, 1, 0)), errForeign},
-		{"wrong cookie", 4, false, replyTo(t, false, request(t, false, stranger, 1, 0)), errForeign},
-		{"wrong cookie raw", 4, true, raw4(replyTo(t, false, request(t, false, stranger, 1, 0))), errForeign},
+		{"wrong id", 4, false, replyTo(t, false, request(t, false, other, testHost, 1, 0)), errForeign},
+		{"wrong key", 4, false, replyTo(t, false, request(t, false, stranger, testHost, 1, 0)), errWrongHost},
+		{"wrong key raw", 4, true, raw4(replyTo(t, false, request(t, false, stranger, testHost, 1, 0))), errWrongHost},
 		{"negative send time", 4, false, negTime, errBadSendTime},
 		{"our own request", 4, false, req, errUnexpected},
 		{"IPv6 reply on IPv4", 4, false, replyTo(t, true, req6), errUnexpected},
@@ -302,20 +311,20 @@ func TestRejections(t *testing.T) {
 		{"quote of an IPv6 header", 4, true, quote4(ipv6Packet(testUs6, testHost6, 58, req6)), errBadQuote},
 		{"quote of an echo reply", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, rep)), errBadQuote},
 		{"quote cut in the echo header", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, req)[:ipv4.HeaderLen+6]), errTruncated},
-		{"quote of someone else's id", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, request(t, false, other, 1, 0))), errForeign},
-		{"quote of someone else's cookie", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, request(t, false, stranger, 1, 0))), errForeign},
-		{"quote with a wrong partial cookie", 4, true, quote4(partialCookie), errForeign},
+		{"quote of someone else's id", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, request(t, false, other, testHost, 1, 0))), errForeign},
+		{"quote of someone else's key", 4, true, quote4(ipv4Packet(testUs, testHost, 1, 64, request(t, false, stranger, testHost, 1, 0))), errWrongHost},
+		{"quote cutting the tag short", 4, true, quote4(partialCookie), errTruncated},
 		{"quote of a packet to 0.0.0.0", 4, true, quote4(ipv4Packet(testUs, netip.IPv4Unspecified(), 1, 64, req)), errForeign},
 		{"quote of a packet to ::", 6, true, icmpError(t, true, 1, 3, ipv6Packet(testUs6, netip.IPv6Unspecified(), 58, req6)), errForeign},
 		{"quote of a packet to a mapped address", 6, true, icmpError(t, true, 1, 3, ipv6Packet(testUs6, netip.MustParseAddr("::ffff:198.18.3.1"), 58, req6)), errForeign},
 		{"IPv6 quote with extension header", 6, true, icmpError(t, true, 1, 3, ipv6Packet(testUs6, testHost6, 0, req6)), errBadQuote},
 		{"IPv6 quote cut", 6, true, icmpError(t, true, 1, 3, ipv6Packet(testUs6, testHost6, 58, req6)[:39]), errBadQuote},
-		{"IPv6 wrong id", 6, true, replyTo(t, true, request(t, true, other, 1, 0)), errForeign},
-		{"IPv6 wrong cookie", 6, false, replyTo(t, true, request(t, true, stranger, 1, 0)), errForeign},
+		{"IPv6 wrong id", 6, true, replyTo(t, true, request(t, true, other, testHost6, 1, 0)), errForeign},
+		{"IPv6 wrong key", 6, false, replyTo(t, true, request(t, true, stranger, testHost6, 1, 0)), errWrongHost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parseReply(tt.family, tt.raw, tt.b, me)
+			p, err := parseTest(tt.family, tt.raw, tt.b, me)
 			if err == nil {
 				t.Fatalf("accepted: %+v", p)
 			}
@@ -324,7 +333,7 @@ func TestRejections(t *testing.T) {
 			}
 		})
 	}
-	if _, err := parseReply(5, false, rep, me); err == nil {
+	if _, err := parseTest(5, false, rep, me); err == nil {
 		t.Error("family 5 accepted")
 	}
 }
@@ -334,19 +343,19 @@ func TestRejections(t *testing.T) {
 func TestParseQuotedEcho(t *testing.T) {
 	me := testIdentity()
 	for _, v6 := range []bool{false, true} {
-		req := request(t, v6, me, 77, time.Minute)
-		seq, sent, hasSent, err := parseQuotedEcho(v6, req, me)
+		req := request(t, v6, me, hostOf(v6), 77, time.Minute)
+		seq, sent, hasSent, err := parseQuotedEcho(v6, req, &me, hostOf(v6))
 		if err != nil || seq != 77 || sent != time.Minute || !hasSent {
 			t.Errorf("v6=%v: got %d %v %v %v", v6, seq, sent, hasSent, err)
 		}
-		seq, _, hasSent, err = parseQuotedEcho(v6, req[:8], me)
+		seq, _, hasSent, err = parseQuotedEcho(v6, req[:8], &me, hostOf(v6))
 		if err != nil || seq != 77 || hasSent {
 			t.Errorf("v6=%v header only: got %d %v %v", v6, seq, hasSent, err)
 		}
-		if _, _, _, err := parseQuotedEcho(!v6, req, me); !errors.Is(err, errBadQuote) {
+		if _, _, _, err := parseQuotedEcho(!v6, req, &me, hostOf(v6)); !errors.Is(err, errBadQuote) {
 			t.Errorf("v6=%v: request of the other family: %v", v6, err)
 		}
-		if _, _, _, err := parseQuotedEcho(v6, req[:7], me); !errors.Is(err, errTruncated) {
+		if _, _, _, err := parseQuotedEcho(v6, req[:7], &me, hostOf(v6)); !errors.Is(err, errTruncated) {
 			t.Errorf("v6=%v: 7 bytes: %v", v6, err)
 		}
 	}
@@ -379,8 +388,8 @@ func TestICMPErrorText(t *testing.T) {
 // what it accepts really carries our identity.
 func FuzzParseReply(f *testing.F) {
 	me := testIdentity()
-	req := request(f, false, me, 1, time.Second)
-	req6 := request(f, true, me, 1, time.Second)
+	req := request(f, false, me, testHost, 1, time.Second)
+	req6 := request(f, true, me, testHost6, 1, time.Second)
 	rep := replyTo(f, false, req)
 	f.Add(byte(4), false, rep)
 	f.Add(byte(4), true, ipv4Packet(testHost, testUs, 1, 64, rep))
@@ -397,7 +406,7 @@ func FuzzParseReply(f *testing.F) {
 		if family&1 == 1 {
 			fam = 6
 		}
-		p, err := parseReply(fam, raw, b, me)
+		p, err := parseTest(fam, raw, b, me)
 		if err == nil {
 			if p.isErr {
 				if !p.dst.IsValid() || p.dst.IsUnspecified() || p.dst.Is6() != (fam == 6) {
@@ -409,17 +418,115 @@ func FuzzParseReply(f *testing.F) {
 			} else if !p.hasSent || p.sent < 0 {
 				t.Errorf("accepted echo reply without a valid send time: %+v", p)
 			}
-			// Whatever we accept must contain our cookie, or (for a
-			// short quote) our identifier.
-			if !bytes.Contains(b, me.cookie[:]) && !bytes.Contains(b, []byte{0x12, 0x34}) {
-				t.Errorf("accepted a packet without our identity: %x", b)
+			// Whatever we accept must carry the tag of its request
+			// (from the probed host, or quoting a request to p.dst),
+			// or, for a short quote, at least our identifier.
+			dst := hostOf(fam == 6)
+			if p.isErr {
+				dst = p.dst
+			}
+			var sent [8]byte
+			binary.BigEndian.PutUint64(sent[:], uint64(p.sent))
+			tag := me.tag(dst, p.seq, sent[:])
+			if !bytes.Contains(b, tag[:]) && !(p.isErr && !p.hasSent && bytes.Contains(b, []byte{0x12, 0x34})) {
+				t.Errorf("accepted a packet without the tag of its request: %x", b)
 			}
 		}
-		seq, sent, hasSent, err := parseQuotedEcho(fam == 6, b, me)
+		seq, sent, hasSent, err := parseQuotedEcho(fam == 6, b, &me, hostOf(fam == 6))
 		if err == nil {
 			if len(b) < 8 || binary.BigEndian.Uint16(b[6:8]) != seq || (hasSent && sent < 0) {
 				t.Errorf("parseQuotedEcho(%x) = %d %v %v", b, seq, sent, hasSent)
 			}
 		}
 	})
+}
+
+// TestSipHash24 checks the keyed hash against the reference vector of the
+// SipHash paper (appendix A): key 00..0f, message 00..0e.
+func TestSipHash24(t *testing.T) {
+	k := tagKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}
+	msg := make([]byte, 15)
+	for i := range msg {
+		msg[i] = byte(i)
+	}
+	if got, want := sipHash24(k, msg), uint64(0xa129ca6149be45e5); got != want {
+		t.Errorf("SipHash-2-4 = %#x, want %#x", got, want)
+	}
+	// The empty message, from the reference implementation's vectors.
+	if got, want := sipHash24(k, nil), uint64(0x726fdb47dd0e0e31); got != want {
+		t.Errorf("SipHash-2-4 of nothing = %#x, want %#x", got, want)
+	}
+}
+
+// TestTagBindsDestination: an answer is credited only to the request that
+// caused it. A reply from one probed host carrying the tag of the request
+// to another, and an error quoting a request as if it had gone to another
+// host, are refused; a multicast group's members are accepted only for a
+// group that was pinged.
+func TestTagBindsDestination(t *testing.T) {
+	me := testIdentity()
+	other4, other6 := netip.MustParseAddr("198.18.3.2"), netip.MustParseAddr("2001:db8:1::5")
+	group6 := netip.MustParseAddr("ff02::1")
+	for _, v6 := range []bool{false, true} {
+		host, other, fam := testHost, other4, 4
+		if v6 {
+			host, other, fam = testHost6, other6, 6
+		}
+		// The same sequence number, as a sweep's first round sends.
+		forOther := replyTo(t, v6, request(t, v6, me, other, 1, 0))
+		if _, err := parseReply(fam, false, forOther, &me, host, nil); !errors.Is(err, errWrongHost) {
+			t.Errorf("v6=%v: %s answering with the request to %s: %v, want errWrongHost", v6, host, other, err)
+		}
+		if _, err := parseReply(fam, false, forOther, &me, other, nil); err != nil {
+			t.Errorf("v6=%v: %s answering for itself: %v", v6, other, err)
+		}
+		// The tag binds the sequence number too.
+		if _, err := parseReply(fam, false, replyTo(t, v6, request(t, v6, me, host, 2, 0)), &me, host, nil); err != nil {
+			t.Errorf("v6=%v: own reply with seq 2: %v", v6, err)
+		}
+		b := replyTo(t, v6, request(t, v6, me, host, 2, 0))
+		binary.BigEndian.PutUint16(b[6:], 3)
+		if _, err := parseReply(fam, false, b, &me, host, nil); !errors.Is(err, errWrongHost) {
+			t.Errorf("v6=%v: reply with its sequence number changed: %v, want errWrongHost", v6, err)
+		}
+		// And the send time: a forged one would fake the round trip.
+		b = replyTo(t, v6, func() []byte {
+			r := request(t, v6, me, host, 2, time.Second)
+			binary.BigEndian.PutUint64(r[8+tagLen:], uint64(time.Millisecond))
+			return r
+		}())
+		if _, err := parseReply(fam, false, b, &me, host, nil); !errors.Is(err, errWrongHost) {
+			t.Errorf("v6=%v: reply with its send time changed: %v, want errWrongHost", v6, err)
+		}
+
+		// An error quoting the request to other, its destination
+		// rewritten to host.
+		req := request(t, v6, me, other, 1, 0)
+		var pkt []byte
+		if v6 {
+			pkt = icmpError(t, true, 1, 3, ipv6Packet(testUs6, host, 58, req))
+		} else {
+			pkt = ipv4Packet(testRouter, testUs, 1, 64, icmpError(t, false, 3, 1, ipv4Packet(testUs, host, 1, 64, req)))
+		}
+		if _, err := parseReply(fam, !v6, pkt, &me, testRouter, nil); !errors.Is(err, errWrongHost) {
+			t.Errorf("v6=%v: error quoting the request to %s as sent to %s: %v, want errWrongHost", v6, other, host, err)
+		}
+		if _, _, _, err := parseQuotedEcho(v6, req, &me, host); !errors.Is(err, errWrongHost) {
+			t.Errorf("v6=%v: error queue entry for %s with the request to %s: %v, want errWrongHost", v6, host, other, err)
+		}
+	}
+
+	// All-nodes: each member answers from its own address.
+	member := netip.MustParseAddr("fe80::1")
+	rep := replyTo(t, true, request(t, true, me, group6.WithZone("3"), 5, 0))
+	if _, err := parseReply(6, false, rep, &me, member, nil); !errors.Is(err, errWrongHost) {
+		t.Errorf("member of a group never pinged: %v, want errWrongHost", err)
+	}
+	if _, err := parseReply(6, false, rep, &me, member, []netip.Addr{group6}); err != nil {
+		t.Errorf("member of a pinged group: %v", err)
+	}
+	if _, err := parseReply(4, false, replyTo(t, false, request(t, false, me, netip.MustParseAddr("224.0.0.1"), 5, 0)),
+		&me, testHost, []netip.Addr{group6}); !errors.Is(err, errWrongHost) {
+		t.Errorf("IPv4 group answered although only an IPv6 group was pinged: %v", err)
+	}
 }

@@ -38,7 +38,8 @@ func noRouteLine(text string) PingLine {
 func lostLine(seq int) PingLine { return PingLine{Kind: PingLost, Seq: seq, Code: -1} }
 
 // pingOutputs is what each file in testdata/ping must parse to. The
-// iputils-* and busybox-* files are real output recorded by capture.sh;
+// iputils-*, busybox*-, toybox-* and inetutils-* files are real output
+// recorded by capture.sh;
 // bsd-* and windows-* are reconstructed from documented formats.
 var pingOutputs = map[string]struct {
 	lines  []PingLine
@@ -120,6 +121,71 @@ var pingOutputs = map[string]struct {
 	}},
 	"busybox-v6-noroute.txt": {lines: []PingLine{noRouteLine("ping6: sendto: Network is unreachable")}},
 	"busybox-denied.txt":     {denied: true},
+
+	// Broadcasts and groups: the answers come from members (see
+	// TestReliabilityExecBroadcast).
+	"busybox-v4-broadcast.txt": {lines: []PingLine{echoLine("198.18.2.9", 0, 64, "0.065ms")}},
+	"iputils-v4-multicast.txt": {lines: []PingLine{echoLine("198.18.2.9", 1, 64, "0.049ms")}},
+	"iputils-v6-multicast.txt": {lines: []PingLine{echoLine("fe80::703f:3dff:fe18:cd1%br0", 1, 64, "0.028ms")}},
+	// busybox's IPv6-only applet cannot take the exec probe's address.
+	"busybox6-rejects-v4.txt": {},
+
+	// toybox prints whole milliseconds, no hop limit (ttl=0), no DUP
+	// marks and no ICMP errors; it has no -n.
+	"toybox-usage.txt":  {},
+	"toybox-denied.txt": {denied: true},
+	"toybox-v4-reply.txt": {lines: []PingLine{
+		echoLine("198.18.1.1", 1, 64, "0ms"),
+		echoLine("198.18.1.1", 2, 64, "0ms"),
+	}},
+	"toybox-v4-loopback.txt":     {lines: []PingLine{echoLine("127.0.0.1", 1, 64, "0ms")}},
+	"toybox-v4-timeout.txt":      {},
+	"toybox-v4-unreachable.txt":  {},
+	"toybox-v4-ttl-exceeded.txt": {},
+	"toybox-v4-dup.txt": {lines: []PingLine{
+		echoLine("198.18.2.9", 1, 64, "0ms"),
+		echoLine("198.18.2.9", 1, 64, "0ms"),
+		echoLine("198.18.2.9", 2, 64, "0ms"),
+		echoLine("198.18.2.9", 2, 64, "0ms"),
+	}},
+	"toybox-v4-noroute.txt": {lines: []PingLine{noRouteLine("ping: sendto: Network is unreachable")}},
+	"toybox-v6-reply.txt": {lines: []PingLine{
+		echoLine("2001:db8:1::1", 1, 0, "0ms"),
+		echoLine("2001:db8:1::1", 2, 0, "0ms"),
+	}},
+	"toybox-v6-loopback.txt":     {lines: []PingLine{echoLine("::1", 1, 0, "0ms")}},
+	"toybox-v6-timeout.txt":      {},
+	"toybox-v6-unreachable.txt":  {},
+	"toybox-v6-ttl-exceeded.txt": {},
+	"toybox-v6-dup.txt": {lines: []PingLine{
+		echoLine("2001:db8:2::9", 1, 0, "0ms"),
+		echoLine("2001:db8:2::9", 1, 0, "0ms"),
+		echoLine("2001:db8:2::9", 2, 0, "0ms"),
+		echoLine("2001:db8:2::9", 2, 0, "0ms"),
+	}},
+	"toybox-v6-noroute.txt": {lines: []PingLine{noRouteLine("ping: sendto: Network is unreachable")}},
+
+	// GNU inetutils prints errors BSD style; its ping takes no IPv6
+	// address at all.
+	"inetutils-v4-reply.txt": {lines: []PingLine{
+		echoLine("198.18.1.1", 0, 64, "0.041ms"),
+		echoLine("198.18.1.1", 1, 64, "3.950ms"),
+	}},
+	"inetutils-v4-loopback.txt": {lines: []PingLine{echoLine("127.0.0.1", 0, 64, "0.042ms")}},
+	"inetutils-v4-timeout.txt":  {},
+	"inetutils-v4-unreachable.txt": {lines: []PingLine{
+		errLine(PingUnreachable, "198.18.0.2", -1, 3, 1, "Destination Host Unreachable"),
+		errLine(PingUnreachable, "198.18.0.2", -1, 3, 1, "Destination Host Unreachable"),
+	}},
+	"inetutils-v4-ttl-exceeded.txt": {lines: []PingLine{
+		errLine(PingTimeExceeded, "198.18.0.2", -1, 11, 0, "Time to live exceeded"),
+	}},
+	"inetutils-v4-dup.txt": {lines: []PingLine{
+		echoLine("198.18.2.9", 0, 64, "0.085ms"),
+		dupLine("198.18.2.9", 0, 64, "0.099ms"),
+	}},
+	"inetutils-v4-noroute.txt":     {lines: []PingLine{noRouteLine("ping: sending packet: Network is unreachable")}},
+	"inetutils-v6-unsupported.txt": {},
 
 	"bsd-v4-reply.txt": {lines: []PingLine{
 		echoLine("198.18.1.1", 0, 64, "0.101ms"),

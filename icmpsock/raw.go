@@ -9,7 +9,7 @@ import "crypto/rand"
 // A raw socket receives every ICMP packet that reaches the machine, so the
 // Conn picks a random echo identifier, sets a kernel ICMP filter that lets
 // through only echo replies and the error types that can quote a request,
-// and keeps only packets with its identifier and its random payload cookie.
+// and keeps only packets with its identifier and the tag of their request.
 // If only IPv6 is missing, the Conn works for IPv4 and Send returns a
 // *SendError wrapping ErrNoIPv6 for IPv6 destinations.
 //

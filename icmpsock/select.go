@@ -125,6 +125,11 @@ func probe(ctx context.Context, f Facts, opts Options, m Method) (Conn, MethodSt
 		return nil, st, &MethodError{Method: m, Reason: st.Reason, Fix: st.Fix, Err: err}
 	}
 	st.IPv6 = worksForIPv6(ctx, c)
+	if v, ok := c.(interface{ IPv6() error }); ok && !st.IPv6 {
+		if err := v.IPv6(); err != nil {
+			st.Reason += "; no IPv6: " + err.Error()
+		}
+	}
 	return c, st, nil
 }
 

@@ -4,14 +4,15 @@ package icmpsock
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +72,12 @@ type sockConn struct {
 	// caller used, so that a reply from fe80::1%eth0 matches its request.
 	zones   sync.Map // uint32 -> string
 	zoneIDs sync.Map // string -> uint32: zones already in zones
+
+	// groups are the multicast groups Send has pinged, without zone:
+	// their members' answers carry a group's tag. Copied on write (a
+	// scan pings a group or two), read by every decode.
+	groups   atomic.Pointer[[]netip.Addr]
+	groupsMu sync.Mutex // serialises writers of groups
 }
 
 // family is one socket of a sockConn.
@@ -78,7 +85,7 @@ type family struct {
 	v6      bool
 	raw     bool
 	fd      int      // the socket, in blocking mode; see detach
-	me      identity // identifier on the wire and our cookie
+	me      identity // identifier on the wire and the key of our tags
 	recvErr bool     // IP_RECVERR is on: ICMP errors arrive on the error queue
 }
 
@@ -92,8 +99,7 @@ func openSock(m Method, rawID uint16) (Conn, error) {
 		replies: make(chan Reply, replyBuffer),
 		done:    make(chan struct{}),
 	}
-	me := identity{id: rawID}
-	rand.Read(me.cookie[:]) // never fails
+	me := identity{id: rawID, key: newTagKey()}
 
 	var err error
 	if c.v4, err = openFamily(m == Raw, false, me); err != nil {
@@ -317,10 +323,11 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 		}
 		f, to = c.v6, &unix.SockaddrInet6{Addr: dst.As16(), ZoneId: zone}
 	}
-	b, err := marshalEcho(f.v6, f.me, seq, time.Since(c.start))
-	if err != nil {
-		return fmt.Errorf("icmpsock: %w", err)
+	if dst.IsMulticast() {
+		c.addGroup(dst)
 	}
+	b := marshalEcho(f.v6, &f.me, dst, seq, time.Since(c.start))
+	var err error
 
 	// Shared, so that Close cannot close the socket (and the kernel hand
 	// its number to another file) while sendto runs.
@@ -371,6 +378,33 @@ func (c *sockConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 		}
 		return fmt.Errorf("icmpsock: send to %s: %w", dst, os.NewSyscallError("sendto", err))
 	}
+}
+
+// addGroup records a multicast group that Send pings.
+func (c *sockConn) addGroup(g netip.Addr) {
+	g = g.WithZone("")
+	if old := c.groups.Load(); old != nil && slices.Contains(*old, g) {
+		return
+	}
+	c.groupsMu.Lock()
+	defer c.groupsMu.Unlock()
+	var gs []netip.Addr
+	if old := c.groups.Load(); old != nil {
+		if slices.Contains(*old, g) {
+			return
+		}
+		gs = slices.Clone(*old)
+	}
+	gs = append(gs, g)
+	c.groups.Store(&gs)
+}
+
+// groupList returns the multicast groups Send has pinged so far.
+func (c *sockConn) groupList() []netip.Addr {
+	if gs := c.groups.Load(); gs != nil {
+		return *gs
+	}
+	return nil
 }
 
 // pause waits d before Send tries a full send buffer again, and returns
@@ -558,7 +592,7 @@ func (c *sockConn) decode(f *family, m message, b, oob []byte) (Reply, bool) {
 		// An ICMP error the kernel matched to our socket: b is our echo
 		// request, the message's address its destination, and the
 		// offender the router that complained.
-		seq, sent, hasSent, err := parseQuotedEcho(f.v6, b, f.me)
+		seq, sent, hasSent, err := parseQuotedEcho(f.v6, b, &f.me, from)
 		if err != nil {
 			return Reply{}, false
 		}
@@ -595,7 +629,7 @@ func (c *sockConn) decode(f *family, m message, b, oob []byte) (Reply, bool) {
 	if f.v6 {
 		family = 6
 	}
-	p, err := parseReply(family, f.raw, b, f.me)
+	p, err := parseReply(family, f.raw, b, &f.me, from, c.groupList())
 	if err != nil {
 		return Reply{}, false
 	}
@@ -607,9 +641,9 @@ func (c *sockConn) decode(f *family, m message, b, oob []byte) (Reply, bool) {
 		r.RTT = rtt(p.sent)
 	}
 	if !p.isErr {
-		// An echo reply comes from the address we pinged, except when we
-		// pinged a broadcast or multicast group: then each member answers
-		// for itself.
+		// An echo reply comes from the address we pinged (its tag says
+		// so), except when we pinged a multicast group: then each member
+		// answers for itself.
 		r.Addr, r.Reason = from, "echo-reply"
 		return r, true
 	}

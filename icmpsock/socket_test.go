@@ -21,7 +21,7 @@ import (
 )
 
 // socketMethod is a socket method under test. open may fix the raw
-// identifier, to prove that the cookie alone keeps Conns apart.
+// identifier, to prove that the tag alone keeps Conns apart.
 type socketMethod struct {
 	m    Method
 	open func() (Conn, error)
@@ -222,7 +222,7 @@ func TestConcurrentPings(t *testing.T) {
 
 // TestCrossTalk opens two Conns of a method in one namespace and checks
 // that neither sees the other's answers. The raw Conns share their echo
-// identifier, so only the cookie tells their replies apart.
+// identifier, so only the tag (keyed per Conn) tells their replies apart.
 func TestCrossTalk(t *testing.T) {
 	n := routedForSockets(t)
 	targets := append(append([]netip.Addr{}, n.Live...), n.LiveV6...)
@@ -395,10 +395,7 @@ func TestStaleSendError(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForError()
-	req, err := marshalEcho(false, c.v4.me, 2, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := marshalEcho(false, &c.v4.me, live, 2, 0)
 	if err := syscall.Sendto(c.v4.fd, req, 0, &syscall.SockaddrInet4{Addr: live.As4()}); !errors.Is(err, syscall.EHOSTUNREACH) {
 		t.Fatalf("premise: sendto after an ICMP error: %v, want the stale EHOSTUNREACH", err)
 	}

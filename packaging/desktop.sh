@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Linux desktop bundle:
 #   dist/netscanner-VERSION-linux-amd64.tar.xz
-# holding, under netscanner/: the binary (usr/local/bin), the .desktop file
+# holding, under netscanner/: the app (usr/local/bin/netscanner, with every
+# subcommand), the static headless binary for servers without a display
+# (usr/local/bin/netscanner-cli), the .desktop file
 # (usr/local/share/applications), the icon (usr/local/share/pixmaps), the
 # AppStream metainfo (usr/local/share/metainfo) and fyne's Makefile
 # (`sudo make install` or `make user-install`).
@@ -45,6 +47,14 @@ mkdir -p "$stage"
 tar -C "$stage" -xJf "$fyne_tar"
 top="$stage/$EXE"
 [ -x "$top/usr/local/bin/$EXE" ] || die "the fyne tarball has no usr/local/bin/$EXE"
+
+# The headless binary: no cgo, no Fyne, static; the same subcommands.
+echo "desktop: building $EXE-cli $VERSION for linux/$arch"
+(
+  cd "$src" || exit
+  CGO_ENABLED=0 go build -trimpath -tags nogui -ldflags "-s -w" -o "$top/usr/local/bin/$EXE-cli" .
+)
+[ -x "$top/usr/local/bin/$EXE-cli" ] || die "no $EXE-cli was built"
 
 metainfo_src="$PKGDIR/linux/$APP_ID.metainfo.xml"
 metainfo="$top/usr/local/share/metainfo/$APP_ID.metainfo.xml"
@@ -91,12 +101,16 @@ if command -v desktop-file-validate >/dev/null; then
 fi
 
 # fyne's Makefile installs binary, desktop file and icon; teach it the
-# metainfo too, for install and uninstall alike.
+# metainfo and the headless binary too, for install and uninstall alike.
 mk="$top/Makefile"
-awk -v id="$APP_ID" '
+awk -v id="$APP_ID" -v cli="$EXE-cli" '
   { print }
-  /^install:/   { print "\tinstall -Dm00644 usr/local/share/metainfo/" id ".metainfo.xml $(DESTDIR)$(PREFIX)/share/metainfo/" id ".metainfo.xml" }
-  /^uninstall:/ { print "\t-rm $(DESTDIR)$(PREFIX)/share/metainfo/" id ".metainfo.xml" }
+  /^install:/   { print "\tinstall -Dm00644 usr/local/share/metainfo/" id ".metainfo.xml $(DESTDIR)$(PREFIX)/share/metainfo/" id ".metainfo.xml"
+                  print "\tinstall -Dm00755 usr/local/bin/" cli " $(DESTDIR)$(PREFIX)/bin/" cli }
+  /^uninstall:/ { print "\t-rm $(DESTDIR)$(PREFIX)/share/metainfo/" id ".metainfo.xml"
+                  print "\t-rm $(DESTDIR)$(PREFIX)/bin/" cli }
+  /^user-install:/   { print "\tinstall -Dm00755 usr/local/bin/" cli " $(DESTDIR)$(HOME)/.local/bin/" cli }
+  /^user-uninstall:/ { print "\t-rm $(DESTDIR)$(HOME)/.local/bin/" cli }
 ' "$mk" >"$mk.new" && mv "$mk.new" "$mk"
 
 mkdir -p "$DIST"

@@ -52,16 +52,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"netscanner/icmpsock"
+	"netscanner/scanner/targets"
 )
-
-// MaxRetries bounds Config.Retries.
-const MaxRetries = 10
 
 // progressEvery is the most often Progress events are emitted while a scan
 // runs: often enough for a smooth bar, rarely enough to cost nothing.
@@ -79,6 +78,12 @@ const slack = time.Millisecond
 // a good part of a second) after Send returned.
 const execSlack = 250 * time.Millisecond
 
+// noTargets is Scan's error for an empty target set, as targets.Parse
+// words it.
+func noTargets() error {
+	return &targets.Error{Reason: "no targets given", Err: targets.ErrNoTargets}
+}
+
 // ErrConnClosed reports that the Conn's Replies channel closed while the
 // scan was still waiting for answers: someone closed the Conn under it.
 var ErrConnClosed = errors.New("scanner: connection closed during the scan")
@@ -90,7 +95,7 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 // (at most cfg.Timeout), and all requests together keep to cfg.Rate per
 // second. A zero Config means DefaultConfig; in any other, zero Timeout,
 // RetryInterval and Rate take the defaults while zero Retries means none.
-// cfg.MaxHosts is for ParseTargets: Scan scans what it is given. Conns of
+// cfg.MaxHosts is for targets.Parse: Scan scans what it is given. Conns of
 // the exec method get a little longer than cfg.Timeout, as their clock
 // starts with a ping process.
 //
@@ -122,11 +127,11 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 // last with Host.Enriched set), still on the caller's goroutine, and
 // Finished waits for it at most Enrich.Wait after the sweep (see Enrich).
 // Enrichment works in the network namespace of the calling thread.
-func Scan(ctx context.Context, conn icmpsock.Conn, targets *Targets, cfg Config, emit func(Event)) (Summary, error) {
+func Scan(ctx context.Context, conn icmpsock.Conn, targets *targets.Set, cfg Config, emit func(Event)) (Summary, error) {
 	if targets.Len() == 0 {
 		sum := Summary{Method: conn.Method()}
 		emit(Event{Kind: Finished, Summary: &sum})
-		return sum, &TargetError{Reason: "no targets given", Err: ErrNoTargets}
+		return sum, noTargets()
 	}
 	withName := func(e Event) {
 		if e.Kind == HostFound {
@@ -134,12 +139,26 @@ func Scan(ctx context.Context, conn icmpsock.Conn, targets *Targets, cfg Config,
 		}
 		emit(e)
 	}
+	// The neighbour table is opened here, on the caller's goroutine, so
+	// that it is the table of the caller's network (or InNet's).
+	var inNet func(func()) error
 	if cfg.Enrich != nil {
-		return scanEnriched(ctx, conn.Method(), targets, *cfg.Enrich, withName, func(emit func(Event)) (Summary, error) {
-			return sweep(ctx, conn, targets.All(), targets.Len(), cfg, emit)
+		inNet = cfg.Enrich.InNet
+	}
+	env := cfg.silent
+	if env == nil {
+		env = systemSilentEnv(inNet)
+	}
+	silent, offLink := newSilentFinder(ctx, conn.Method(), targets, cfg, env)
+	defer silent.close()
+	if cfg.Enrich != nil {
+		e := *cfg.Enrich
+		e.silent = silent
+		return scanEnriched(ctx, conn.Method(), targets, e, withName, func(emit func(Event)) (Summary, error) {
+			return sweep(ctx, conn, targets.All(), targets.Len(), cfg, silent, offLink, emit)
 		})
 	}
-	return sweep(ctx, conn, targets.All(), targets.Len(), cfg, withName)
+	return sweep(ctx, conn, targets.All(), targets.Len(), cfg, silent, offLink, withName)
 }
 
 // withDefaults fills in what cfg leaves zero and refuses what makes no
@@ -155,8 +174,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case cfg.Timeout < 0:
 		return cfg, fmt.Errorf("scanner: Config.Timeout %v is negative", cfg.Timeout)
-	case cfg.Retries < 0 || cfg.Retries > MaxRetries:
-		return cfg, fmt.Errorf("scanner: Config.Retries %d: want 0 to %d", cfg.Retries, MaxRetries)
+	case cfg.Retries < 0 || cfg.Retries > targets.MaxRetries:
+		return cfg, fmt.Errorf("scanner: Config.Retries %d: want 0 to %d", cfg.Retries, targets.MaxRetries)
 	case cfg.RetryInterval < 0:
 		return cfg, fmt.Errorf("scanner: Config.RetryInterval %v is negative", cfg.RetryInterval)
 	case cfg.Rate < 0 || math.IsNaN(cfg.Rate):
@@ -180,6 +199,7 @@ type pending struct {
 	sent     int       // requests sent so far: 1 + retries
 	last     time.Time // when the latest was handed to Send
 	deadline time.Time // when the host is given up on; zero until its last request is out
+	first    time.Time // when the first was handed to Send
 }
 
 // due is a queue entry: what to do for addr, and when.
@@ -232,15 +252,23 @@ type scan struct {
 	live     map[netip.Addr]pending
 	retries  fifo // hosts whose next request is a retry
 	expiries fifo // hosts whose last request is out
-	started  int  // addresses handed to the sender's first Send
-	done     int  // addresses with a verdict: found, refused or given up
-	alive    int
+	// judging holds silent on-link hosts past their deadline, waiting
+	// for the neighbour table's word (silent.go); judgeTail is the due
+	// time of its last entry, which later ones never undercut.
+	judging   fifo
+	judgeTail time.Time
+	silent    *silentFinder // nil: no address judged by the table
+	started   int           // addresses handed to the sender's first Send
+	done      int           // addresses with a verdict: found, refused or given up
+	alive     int
+	quiet     int // of alive: found by the neighbour table
 }
 
 // sweep is Scan on any sequence of total distinct addresses.
-func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], total int, cfg Config, emit func(Event)) (Summary, error) {
+func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], total int, cfg Config,
+	silent *silentFinder, offLink int, emit func(Event)) (Summary, error) {
 	start := time.Now()
-	sum := Summary{Total: total, Method: conn.Method()}
+	sum := Summary{Total: total, Method: conn.Method(), OffLink: offLink}
 	finish := func(err error) (Summary, error) {
 		sum.Elapsed = time.Since(start)
 		emit(Event{Kind: Finished, Summary: &sum})
@@ -258,10 +286,12 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 		wait:   cfg.Timeout,
 		base:   uint16(rand.Uint32()),
 		live:   make(map[netip.Addr]pending),
+		silent: silent,
 	}
 	if s.method == icmpsock.Exec {
 		s.wait += execSlack
 	}
+	judge := newTCPJudge(s.method, total) // plausible.go
 	// The bucket holds 10 ms of requests; the sender takes them a
 	// millisecond's worth at a time (one token at a time below 1000 a
 	// second), so that at high rates it sleeps once per chunk, not once
@@ -295,10 +325,19 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 			stopSending()
 			<-sent
 		}
+		held, implausible, note := judge.finish()
+		for _, h := range held {
+			emit(Event{Kind: HostFound, Host: h})
+		}
+		sum.Implausible, sum.ImplausibleNote = implausible, note
 		s.mu.Lock()
 		done, alive := s.done, s.alive
 		s.mu.Unlock()
-		sum.Alive = alive
+		sum.Alive = alive - implausible
+		s.mu.Lock()
+		sum.Silent = s.quiet
+		s.mu.Unlock()
+		sum.SilentNote = silent.note(silent != nil && silent.probe != nil)
 		emit(Event{Kind: Progress, Done: done, Total: total})
 		return finish(err)
 	}
@@ -312,10 +351,21 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 				return end(ErrConnClosed)
 			}
 			if h, ok := s.match(r); ok {
-				emit(Event{Kind: HostFound, Host: h})
+				for _, h := range judge.admit(h) {
+					emit(Event{Kind: HostFound, Host: h})
+				}
 			}
 		case <-expiry.C:
-			expiry.Reset(max(s.expire(), slack))
+			next := s.expire()
+			if s.silent != nil {
+				for _, h := range s.judgeDue(ctx) {
+					emit(Event{Kind: HostFound, Host: h})
+				}
+				if w, ok := s.nextJudge(); ok {
+					next = min(next, w)
+				}
+			}
+			expiry.Reset(max(next, slack))
 		case <-tick.C:
 			if d := s.doneCount(); d != lastDone && d < total {
 				lastDone = d
@@ -359,7 +409,8 @@ func (s *scan) send(ctx context.Context, addrs iter.Seq[netip.Addr]) error {
 			}
 		}
 		s.mu.Lock()
-		s.live[a] = pending{sent: 1, last: time.Now()}
+		now := time.Now()
+		s.live[a] = pending{sent: 1, last: now, first: now}
 		s.started++
 		s.mu.Unlock()
 		if err := s.probe(ctx, a, 0); err != nil {
@@ -549,7 +600,7 @@ func (s *scan) match(r icmpsock.Reply) (Host, bool) {
 		return Host{}, false
 	}
 	s.alive++
-	h := Host{Addr: r.Addr, RTT: r.RTT, TTL: r.TTL, Method: r.Method, Reason: r.Reason}
+	h := Host{Addr: r.Addr, RTT: r.RTT, TTL: r.TTL, Method: r.Method, Reason: Reason(r.Reason)}
 	if h.RTT <= 0 && r.Seq == s.base+uint16(p.sent-1) {
 		h.RTT = time.Since(p.last) // the Conn could not tell; close enough
 	}
@@ -557,7 +608,7 @@ func (s *scan) match(r icmpsock.Reply) (Host, bool) {
 		h.Method = s.method
 	}
 	if h.Reason == "" {
-		h.Reason = "echo-reply"
+		h.Reason = ReasonEchoReply
 	}
 	return h, true
 }
@@ -582,8 +633,80 @@ func (s *scan) expire() time.Duration {
 			return d.at.Sub(now)
 		}
 		s.expiries.pop()
+		if p, live := s.live[d.addr]; live && s.silent.covers(d.addr) {
+			// On-link and silent: the neighbour table decides.
+			at := later(s.silent.judgeAt(d.addr, p.first), d.at, s.judgeTail)
+			s.judgeTail = at
+			s.judging.push(due{d.addr, at})
+			continue
+		}
 		s.finish(d.addr)
 	}
+}
+
+// nextJudge returns how long until silent hosts are next to be judged,
+// if any wait.
+func (s *scan) nextJudge() (time.Duration, bool) {
+	s.mu.Lock()
+	d, ok := s.judging.peek()
+	s.mu.Unlock()
+	if !ok {
+		return 0, false
+	}
+	return time.Until(later(d.at, s.silent.nextRead())), true
+}
+
+// judgeDue judges the silent on-link hosts whose time has come, with one
+// read of the neighbour table, and returns those it proves alive. Those
+// only TCP can settle go to the enrichment's probes, if there are any.
+// The table is read without s.mu held.
+func (s *scan) judgeDue(ctx context.Context) []Host {
+	now := time.Now()
+	if now.Before(s.silent.nextRead()) {
+		return nil
+	}
+	var addrs []netip.Addr
+	s.mu.Lock()
+	for {
+		d, ok := s.judging.peek()
+		if !ok || d.at.After(now) {
+			break
+		}
+		s.judging.pop()
+		if _, live := s.live[d.addr]; live {
+			addrs = append(addrs, d.addr)
+		}
+	}
+	s.mu.Unlock()
+	if len(addrs) == 0 {
+		return nil
+	}
+	verdicts := s.silent.judge(ctx, addrs)
+	var (
+		hosts []Host
+		probe []netip.Addr
+	)
+	s.mu.Lock()
+	for _, v := range verdicts {
+		if !s.finish(v.addr) {
+			continue
+		}
+		switch {
+		case v.found:
+			s.alive++
+			s.quiet++
+			h := Host{Addr: v.addr, Method: s.method, Reason: ReasonNeighbour}
+			setMAC(&h, slices.Clone(v.entry.MAC), MACFromNeighbours)
+			hosts = append(hosts, h)
+		case v.probe && s.silent.probe != nil:
+			probe = append(probe, v.addr)
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range probe {
+		s.silent.probe(a)
+	}
+	return hosts
 }
 
 // complete tells whether the scan is over: every address has been handed

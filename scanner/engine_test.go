@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"netscanner/icmpsock"
+	"netscanner/scanner/targets"
 )
 
 // events collects what a scan emitted and checks, as it goes, that emit
@@ -100,9 +101,9 @@ func (e *events) check(sum Summary, err error, total int) map[netip.Addr]Host {
 	return found
 }
 
-func mustTargets(t testing.TB, spec ...string) *Targets {
+func mustTargets(t testing.TB, spec ...string) *targets.Set {
 	t.Helper()
-	tg, err := ParseTargets(context.Background(), spec, TargetOptions{})
+	tg, err := targets.Parse(context.Background(), spec, targets.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,8 +447,8 @@ func TestScanNoTargets(t *testing.T) {
 	defer c.Close()
 	ev := &events{t: t}
 	sum, err := Scan(context.Background(), c, nil, Config{}, ev.emit)
-	if !errors.Is(err, ErrNoTargets) {
-		t.Errorf("err = %v, want ErrNoTargets", err)
+	if !errors.Is(err, targets.ErrNoTargets) {
+		t.Errorf("err = %v, want targets.ErrNoTargets", err)
 	}
 	if len(ev.list) != 1 || ev.list[0].Kind != Finished || sum.Total != 0 {
 		t.Errorf("events %v, summary %+v; want Finished alone", ev.list, sum)
@@ -468,7 +469,7 @@ func TestConfigDefaults(t *testing.T) {
 			Config{Timeout: 100 * time.Millisecond, RetryInterval: 100 * time.Millisecond, Retries: 2, Rate: 5}, ""},
 		{"negative timeout", Config{Timeout: -1}, Config{}, "Timeout"},
 		{"negative retries", Config{Retries: -1}, Config{}, "Retries"},
-		{"too many retries", Config{Retries: MaxRetries + 1}, Config{}, "Retries"},
+		{"too many retries", Config{Retries: targets.MaxRetries + 1}, Config{}, "Retries"},
 		{"negative interval", Config{RetryInterval: -1}, Config{}, "RetryInterval"},
 		{"negative rate", Config{Rate: -5}, Config{}, "Rate"},
 	}

@@ -16,6 +16,7 @@ import (
 
 	"netscanner/icmpsock"
 	"netscanner/scanner/names"
+	"netscanner/scanner/targets"
 )
 
 // gate holds the calls of one kind of enrichment work until it is
@@ -183,7 +184,7 @@ func TestEnrichBounded(t *testing.T) {
 		t.Fatalf("%d hosts, want %d", len(got), hosts)
 	}
 	for a, h := range got {
-		want := []string{"echo-reply", "neighbour", "mdns", "tcp-open", "tcp-rst"}
+		want := []Reason{"echo-reply", "neighbour", "mdns", "tcp-open", "tcp-rst"}
 		if !slices.Equal(h.MAC, mac(a)) || h.Hostname != "h-"+a.String() || !slices.Equal(h.Ports, []Port{{22, "ssh"}}) ||
 			!slices.Equal(slices.Sorted(slices.Values(h.Reasons)), slices.Sorted(slices.Values(want))) {
 			t.Errorf("%s not fully enriched: %+v", a, h)
@@ -259,7 +260,7 @@ func TestProbePortsGoroutines(t *testing.T) {
 		g.enter(ctx)
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	}
-	ports := make([]uint16, MaxPorts)
+	ports := make([]uint16, targets.MaxPorts)
 	for i := range ports {
 		ports[i] = uint16(1 + i)
 	}
@@ -277,7 +278,7 @@ func TestProbePortsGoroutines(t *testing.T) {
 	}
 	g.release()
 	res := <-done
-	if !res.Refused || len(res.Open) != 0 || g.calls.Load() != MaxPorts || g.most.Load() != slots {
+	if !res.Refused || len(res.Open) != 0 || g.calls.Load() != targets.MaxPorts || g.most.Load() != slots {
 		t.Errorf("result %+v after %d connects, %d at once", res, g.calls.Load(), g.most.Load())
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -24,6 +24,7 @@ import (
 	"netscanner/internal/testnet"
 	"netscanner/scanner"
 	"netscanner/scanner/names"
+	"netscanner/scanner/targets"
 )
 
 // The LAN of TestEnrichLAN: devices of real makers on one bridge, as at
@@ -157,9 +158,10 @@ func TestEnrichLAN(t *testing.T) {
 		}
 	})
 
-	// Scan called in this process, on a thread inside the scanner's
-	// namespace, as a test or any program using setns would: enrichment
-	// must look and send from there, not from this process's namespace.
+	// Scan called in this process, with its Conn opened inside the
+	// scanner's namespace and Enrich.InNet entering it, as any program
+	// scanning another namespace would: enrichment must look and send
+	// from there, not from this process's namespace.
 	t.Run("in process", func(t *testing.T) {
 		lan.Scanner.Run("ip", "neigh", "flush", "all")
 		var (
@@ -174,20 +176,21 @@ func TestEnrichLAN(t *testing.T) {
 			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 				return (&net.Dialer{}).DialContext(ctx, network, netip.AddrPortFrom(pi.Addr4, 53).String())
 			}}}
+		var entered atomic.Int64
+		e.InNet = func(fn func()) error {
+			entered.Add(1)
+			return testnet.Do(lan.Scanner.Name, fn)
+		}
 		cfg := scanner.DefaultConfig()
 		cfg.Enrich = e
 		lan.Scanner.Do(func() {
-			if !scanner.FollowsCallerNet() {
-				err = errors.New("enrichment would not follow this thread into the namespace; not scanning")
-				return
-			}
 			conn, oerr := icmpsock.OpenRaw(icmpsock.Options{})
 			if oerr != nil {
 				err = oerr
 				return
 			}
 			defer conn.Close()
-			targets, perr := scanner.ParseTargets(t.Context(), []string{testnet.BridgedPrefix4.String()}, scanner.TargetOptions{})
+			targets, perr := targets.Parse(t.Context(), []string{testnet.BridgedPrefix4.String()}, targets.Options{})
 			if perr != nil {
 				err = perr
 				return
@@ -200,6 +203,9 @@ func TestEnrichLAN(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if entered.Load() == 0 {
+			t.Fatal("enrichment never went through Enrich.InNet")
 		}
 		t.Logf("%+v", sum)
 		for _, lh := range lan.Hosts {

@@ -296,16 +296,16 @@ func TestScanEnriched(t *testing.T) {
 	pi := got[ip("198.18.7.2")]
 	if !slices.Equal(pi.MAC, macPi) || pi.Vendor != "Raspberry Pi Foundation" || pi.MACSource != MACFromNeighbours ||
 		pi.Hostname != "pi.lan" || !slices.Equal(pi.Names, []string{"pi.lan"}) || len(pi.Ports) != 0 ||
-		!slices.Equal(pi.Reasons, []string{"echo-reply", "neighbour", "tcp-rst"}) || pi.Self || pi.Gateway || pi.Note != "" {
+		!slices.Equal(pi.Reasons, []Reason{"echo-reply", "neighbour", "tcp-rst"}) || pi.Self || pi.Gateway || pi.Note != "" {
 		t.Errorf("pi: %+v", pi)
 	}
 	far := got[ip("198.18.7.3")]
 	if far.MAC != nil || far.Vendor != "" || far.Note != "behind router 198.18.7.254: no MAC address from here" ||
-		!slices.Equal(far.Reasons, []string{"echo-reply", "tcp-rst"}) {
+		!slices.Equal(far.Reasons, []Reason{"echo-reply", "tcp-rst"}) {
 		t.Errorf("host behind the router: %+v", far)
 	}
 	nas := got[ip("198.18.7.4")]
-	wantReasons := []string{"echo-reply", "mdns", "neighbour", "netbios", "tcp-open", "tcp-rst"}
+	wantReasons := []Reason{"echo-reply", "mdns", "neighbour", "netbios", "tcp-open", "tcp-rst"}
 	reasons := slices.Sorted(slices.Values(nas.Reasons))
 	if !slices.Equal(nas.MAC, macVM) || nas.MACSource != MACFromNeighbours || // NetBIOS's MAC is only a fallback
 		nas.Hostname != "nas.local" || !slices.Equal(nas.Names, []string{"nas.local", "NAS"}) ||
@@ -565,16 +565,6 @@ func TestPingAllNodes(t *testing.T) {
 	if !slices.Equal(sends, wantSends) {
 		t.Errorf("sent %v, want %v", sends, wantSends)
 	}
-}
-
-// FollowsCallerNet reports whether a Scan started on this thread now
-// would enrich through a netFollower: for the namespace tests of package
-// scanner_test, which check it before an in-process scan so that a
-// regression fails the test instead of probing this machine's network.
-func FollowsCallerNet() bool {
-	f, err := followCallerNet()
-	defer f.close()
-	return f != nil && err == nil
 }
 
 // TestScanEnrichedKeepsEveryEvent runs enrichment around a sweep that

@@ -10,6 +10,7 @@ import (
 	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
 	"netscanner/scanner"
+	"netscanner/scanner/targets"
 )
 
 // TestReliabilityHostileScan sweeps a /24 through the raw and dgram Conns,
@@ -51,7 +52,7 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 		Rate: 100, MaxHosts: 1024}
 	h := testnet.StartHostile(t, n.Router, testnet.HostileConfig{Live: liveList, Duplicate: 1, LateDelay: 1500 * time.Millisecond})
 
-	targets, err := scanner.ParseTargets(context.Background(), []string{prefix.String()}, scanner.TargetOptions{})
+	targets, err := targets.Parse(context.Background(), []string{prefix.String()}, targets.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"net/netip"
+	"netscanner/scanner/targets"
 	"testing"
 	"time"
 )
@@ -19,7 +20,7 @@ func TestLateReplyAfterDeadline(t *testing.T) {
 	falsePos := 0
 	for range 20 {
 		c := newFakeConn(map[netip.Addr]fakeHost{fast: {}, late: {Delay: timeout + 10*time.Millisecond}}, 16, 0, 0)
-		targets, err := ParseTargets(context.Background(), []string{"198.18.1.1-2"}, TargetOptions{})
+		targets, err := targets.Parse(context.Background(), []string{"198.18.1.1-2"}, targets.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

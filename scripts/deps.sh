@@ -17,7 +17,7 @@ pkgs=(
   iproute2 util-linux libcap2-bin iputils-ping busybox toybox procps
   xvfb xauth imagemagick ieee-data
   fping nmap zmap time tcpdump
-  avahi-daemon minidlna lighttpd openssh-server prometheus mosquitto mosquitto-clients
+  avahi-daemon minidlna lighttpd lighttpd-mod-openssl openssh-server prometheus mosquitto mosquitto-clients
 )
 
 missing=()
@@ -43,6 +43,20 @@ if ((${#missing[@]})); then
     echo "deps: missing Debian packages; install them with:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
+  fi
+fi
+
+# GNU inetutils' ping, for the exec method's live tests: installing it would
+# replace iputils' ping, so only its .deb is fetched, and the tests unpack it
+# into a private prefix of their own.
+inet_cache=/var/cache/netscanner
+if ! ls "$inet_cache"/inetutils-ping_*.deb >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "deps: fetching inetutils-ping (unpacked by the tests, never installed)"
+    mkdir -p "$inet_cache"
+    (cd "$inet_cache" && apt-get -o APT::Sandbox::User=root download -qq inetutils-ping >/dev/null)
+  else
+    echo "deps: the exec tests want inetutils-ping's .deb in $inet_cache (as root: mkdir -p $inet_cache && cd $inet_cache && apt-get download inetutils-ping)" >&2
   fi
 fi
 

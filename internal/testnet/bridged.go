@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -61,6 +62,45 @@ type BridgedSpec struct {
 	// of Addr4 and Addr6 it has. Packets the scanner sends anywhere else
 	// then end in this namespace, which routes nothing further.
 	Default bool
+	// Silence is what the host ignores, as firewalled devices do; the
+	// zero value answers whatever its kernel answers.
+	Silence Silence
+	// Listen lists TCP ports the host accepts connections on, IPv4 and
+	// IPv6: a listener this process runs in the host's namespace
+	// accepts and closes each connection. Not with OnlyResolves.
+	Listen []uint16
+}
+
+// Silence is what a Bridged host ignores.
+type Silence int
+
+const (
+	// Answers: the host's kernel answers as it does by default: echo
+	// requests, TCP resets from closed ports, and so on.
+	Answers Silence = iota
+	// IgnoresPing: the host drops every ICMP echo request, IPv4 and IPv6
+	// (net.ipv4.icmp_echo_ignore_all and net.ipv6.icmp.echo_ignore_all),
+	// as Windows' firewall does by default; TCP and UDP work as usual.
+	IgnoresPing
+	// OnlyResolves: the host answers ARP and IPv6 neighbour solicitations
+	// and nothing else. Policy rules ahead of the local table blackhole
+	// (drop without a word) every ICMP, TCP and UDP packet to it, IPv4
+	// and IPv6; ARP requests, which are no IP packets, and neighbour
+	// solicitations (ICMPv6, which is left alone, with echo requests
+	// ignored by sysctl instead) still get their answers.
+	OnlyResolves
+)
+
+func (s Silence) String() string {
+	switch s {
+	case Answers:
+		return "answers"
+	case IgnoresPing:
+		return "ignores ping"
+	case OnlyResolves:
+		return "only resolves"
+	}
+	return fmt.Sprintf("Silence(%d)", int(s))
 }
 
 // BridgedHost is one host of a Bridged LAN.
@@ -74,12 +114,15 @@ type BridgedHost struct {
 	LinkLocal netip.Addr       // its fe80:: address (EUI-64 from HW), without zone
 	Behind    []netip.Addr     // addresses it routes for (BridgedSpec.Behind)
 	Default   bool             // the scanner's default gateway
+	Silence   Silence          // what it ignores (BridgedSpec.Silence)
+	Listen    []uint16         // TCP ports it accepts on (BridgedSpec.Listen)
 }
 
 // NewBridged builds the LAN and registers its removal with t.Cleanup. It
 // returns once every host answers the scanner, with the neighbour tables
 // of all namespaces flushed again, so that a scan starts from an empty
-// table as after a reboot.
+// table as after a reboot. Hosts with a Silence are checked while they
+// still answer, and silenced after that.
 func NewBridged(t testing.TB, specs ...BridgedSpec) *Bridged {
 	t.Helper()
 	hosts := make([]*BridgedHost, len(specs))
@@ -140,12 +183,84 @@ func NewBridged(t testing.TB, specs ...BridgedSpec) *Bridged {
 		}
 	}
 	b.settle(t)
+	for _, h := range hosts {
+		h.silence(t)
+		for _, port := range h.Listen {
+			h.listen(t, port)
+		}
+	}
 	return b
+}
+
+// silence makes h ignore what its Silence says.
+func (h *BridgedHost) silence(t testing.TB) {
+	t.Helper()
+	if h.Silence == Answers {
+		return
+	}
+	h.NS.Sysctl("net.ipv4.icmp_echo_ignore_all", "1")
+	h.NS.Sysctl("net.ipv6.icmp.echo_ignore_all", "1")
+	if h.Silence != OnlyResolves {
+		return
+	}
+	// The local table's rule has priority 0, ahead of any rule added:
+	// move it behind the blackholes. ARP's own route lookup carries no
+	// IP protocol, so the ipproto rules never match it.
+	for _, fam := range []string{"-4", "-6"} {
+		protos := []string{"tcp", "udp"}
+		if fam == "-4" {
+			protos = append(protos, "icmp") // ICMPv6 carries neighbour discovery: kept
+		}
+		for i, p := range protos {
+			h.NS.Run("ip", fam, "rule", "add", "pref", fmt.Sprint(10+i), "ipproto", p, "blackhole")
+		}
+		h.NS.Run("ip", fam, "rule", "del", "pref", "0")
+		h.NS.Run("ip", fam, "rule", "add", "pref", "100", "lookup", "local")
+	}
+}
+
+// listen accepts TCP connections on port in h's namespace until the test
+// ends, closing each at once.
+func (h *BridgedHost) listen(t testing.TB, port uint16) {
+	t.Helper()
+	var l net.Listener
+	var err error
+	h.NS.Do(func() { l, err = net.Listen("tcp", fmt.Sprintf("[::]:%d", port)) })
+	if err != nil {
+		t.Fatalf("bridged LAN: %s: listen on %d: %v", h.Label, port, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// Unplug takes h off the LAN for good, as a device that leaves: its
+// link is deleted, so its addresses belong to nobody from then on, while
+// the scanner's link stays up and its neighbour table keeps whatever it
+// had learnt about h.
+func (h *BridgedHost) Unplug() {
+	h.NS.t.Helper()
+	h.NS.Run("ip", "link", "del", h.If)
 }
 
 // parseBridgedSpec checks a spec and fills in what follows from it.
 func parseBridgedSpec(sp BridgedSpec) (*BridgedHost, error) {
-	h := &BridgedHost{Label: sp.Label, Default: sp.Default}
+	h := &BridgedHost{Label: sp.Label, Default: sp.Default, Silence: sp.Silence, Listen: sp.Listen}
+	switch {
+	case sp.Silence < Answers || sp.Silence > OnlyResolves:
+		return nil, fmt.Errorf("unknown silence %d", sp.Silence)
+	case sp.Silence == OnlyResolves && len(sp.Listen) > 0:
+		return nil, fmt.Errorf("a host that only resolves cannot listen on TCP ports")
+	case slices.Contains(sp.Listen, 0):
+		return nil, fmt.Errorf("listen: port 0")
+	}
 	hw, err := net.ParseMAC(sp.MAC)
 	if err != nil || len(hw) != 6 || hw[0]&1 != 0 {
 		return nil, fmt.Errorf("MAC %q: want a unicast EUI-48 address", sp.MAC)

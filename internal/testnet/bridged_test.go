@@ -1,10 +1,13 @@
 package testnet
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestLinkLocalOf(t *testing.T) {
@@ -31,6 +34,9 @@ func TestParseBridgedSpecRefuses(t *testing.T) {
 		{MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.2", Behind: []string{"198.18.100.9"}},  // on the LAN itself
 		{MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.2", Behind: []string{"2001:db8:9::1"}}, // no IPv6 to route by
 		{MAC: "b8:27:eb:00:00:0a", Default: true},
+		{MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.2", Silence: OnlyResolves, Listen: []uint16{80}},
+		{MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.2", Silence: Silence(7)},
+		{MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.2", Listen: []uint16{0}},
 	} {
 		if _, err := parseBridgedSpec(sp); err == nil {
 			t.Errorf("spec %+v accepted", sp)
@@ -74,5 +80,85 @@ func TestNewBridged(t *testing.T) {
 	// Nothing in the switch namespace has an address to answer from.
 	if a := b.Switch.Run("ip", "-br", "addr"); strings.Contains(a, "fe80") || strings.Contains(a, "198.18") {
 		t.Errorf("the switch has addresses:\n%s", a)
+	}
+}
+
+// TestBridgedSilence checks the silent hosts: one ignores pings but
+// accepts on a port, one answers nothing but ARP and neighbour
+// discovery; both still resolve, an absent address does not, and an
+// unplugged host stops answering while the scanner's link stays up.
+func TestBridgedSilence(t *testing.T) {
+	b := NewBridged(t,
+		BridgedSpec{Label: "win", MAC: "00:15:5d:00:00:21", Addr4: "198.18.100.21", Addr6: "2001:db8:100::21",
+			Silence: IgnoresPing, Listen: []uint16{8080}},
+		BridgedSpec{Label: "iot", MAC: "24:0a:c4:00:00:22", Addr4: "198.18.100.22", Addr6: "2001:db8:100::22",
+			Silence: OnlyResolves},
+		BridgedSpec{Label: "pi", MAC: "b8:27:eb:00:00:23", Addr4: "198.18.100.23"},
+	)
+	ping := func(dst string) bool {
+		return b.Scanner.Command(Root, "ping", "-n", "-q", "-c", "1", "-W", "1", dst).Run() == nil
+	}
+	connect := func(dst string) error {
+		var err error
+		b.Scanner.Do(func() {
+			var c net.Conn
+			if c, err = net.DialTimeout("tcp", dst, 500*time.Millisecond); err == nil {
+				c.Close()
+			}
+		})
+		return err
+	}
+	win, iot, pi := b.Host("win"), b.Host("iot"), b.Host("pi")
+	for _, h := range []*BridgedHost{win, iot} {
+		for _, a := range []netip.Addr{h.Addr4, h.Addr6, h.LinkLocal.WithZone(b.ScannerIf)} {
+			if ping(a.String()) {
+				t.Errorf("%s answers a ping at %s", h.Label, a)
+			}
+			// Its kernel resolved it all the same.
+			n := b.Scanner.Run("ip", "neigh", "show", a.WithZone("").String(), "dev", b.ScannerIf)
+			if !strings.Contains(n, "lladdr "+h.HW.String()) || !strings.Contains(n, "REACHABLE") {
+				t.Errorf("%s at %s: neighbour entry %q, want %s REACHABLE", h.Label, a, n, h.HW)
+			}
+		}
+	}
+	if !ping(pi.Addr4.String()) {
+		t.Error("pi does not answer")
+	}
+	for _, a := range []netip.Addr{win.Addr4, win.Addr6} {
+		if err := connect(netip.AddrPortFrom(a, 8080).String()); err != nil {
+			t.Errorf("win's port 8080 at %s: %v", a, err)
+		}
+		// A closed port answers with a reset.
+		if err := connect(netip.AddrPortFrom(a, 81).String()); !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("win's closed port 81 at %s: %v, want refused", a, err)
+		}
+	}
+	for _, a := range []netip.Addr{iot.Addr4, iot.Addr6} {
+		// Neither an accept nor a reset: silence.
+		var ne net.Error
+		if err := connect(netip.AddrPortFrom(a, 80).String()); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("iot's port 80 at %s: %v, want a timeout", a, err)
+		}
+	}
+	// An absent address never resolves.
+	absent := "198.18.100.99"
+	ping(absent)
+	if n := b.Scanner.Run("ip", "neigh", "show", absent); strings.Contains(n, "lladdr") {
+		t.Errorf("absent address: %q", n)
+	}
+
+	// Unplugged, the iot device is gone, and the entry the scanner
+	// had stays as it was.
+	iot.Unplug()
+	if n := b.Scanner.Run("ip", "neigh", "show", iot.Addr4.String()); !strings.Contains(n, "lladdr "+iot.HW.String()) {
+		t.Errorf("after unplugging: neighbour entry %q, want the old one kept", n)
+	}
+	b.Scanner.Run("ip", "neigh", "flush", "all")
+	ping(iot.Addr4.String())
+	if n := b.Scanner.Run("ip", "neigh", "show", iot.Addr4.String()); strings.Contains(n, "lladdr") {
+		t.Errorf("unplugged host still resolves: %q", n)
+	}
+	if !ping(pi.Addr4.String()) {
+		t.Error("the LAN stopped working after unplugging a host")
 	}
 }

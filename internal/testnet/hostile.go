@@ -42,7 +42,7 @@ const (
 	// WrongSeq is the right reply with a sequence number never sent.
 	WrongSeq
 	// WrongPayload is the right reply with the first payload byte (where
-	// icmpsock keeps its cookie) flipped.
+	// icmpsock keeps its tag) flipped.
 	WrongPayload
 	// Spoofed is the right reply, coming from an address that was never
 	// probed (HostileConfig.SpoofFrom).
@@ -375,7 +375,7 @@ const floodBatch = 64
 // packets come from random addresses of SpoofFrom, which are never probed,
 // and cycle through: echo replies with random identifiers; echo replies
 // with the identifier of the latest request seen but a random payload;
-// exact copies of the latest request's reply (identifier and cookie right,
+// exact copies of the latest request's reply (identifier and tag right,
 // sequence number random) with a correct and with a wrong checksum;
 // destination unreachable quoting the latest request as if sent to a
 // never-probed address; and bare echo reply headers with our identifier.
@@ -455,7 +455,7 @@ func (h *Hostile) floodPacket(rng *rand.Rand, i int, victim netip.Addr) ([]byte,
 			m[k] = byte(rng.Uint32())
 		}
 		fixChecksum(m)
-	case 2, 3: // our identifier and cookie, a random sequence number
+	case 2, 3: // our identifier and tag, a random sequence number
 		m = echoReply(last)
 		binary.BigEndian.PutUint16(m[6:], uint16(rng.Uint32()))
 		fixChecksum(m)

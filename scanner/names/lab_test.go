@@ -71,7 +71,7 @@ func (l *lab) resolver(timeout time.Duration) *Resolver {
 				return c, err
 			},
 		},
-		inNet: func(fn func()) error { return testnet.Do(l.scan.Name, fn) },
+		InNet: func(fn func()) error { return testnet.Do(l.scan.Name, fn) },
 	}
 }
 

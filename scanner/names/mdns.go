@@ -286,3 +286,12 @@ func unescape(s string) string {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// Unescape is unescape for the other readers of mDNS records
+// (scanner/dnssd), so that names and TXT strings from miekg/dns are read
+// back one way everywhere.
+func Unescape(s string) string { return unescape(s) }
+
+// Clean is clean for the other readers of names from the network
+// (scanner/dnssd): one rule for what a name may hold before it is shown.
+func Clean(s string) string { return clean(s) }

@@ -120,10 +120,11 @@ type Resolver struct {
 	// NetBIOSPort is the NetBIOS name service port.
 	NetBIOSPort int
 
-	// inNet runs fn, which opens sockets and reads the interface list,
-	// in the network namespace the queries belong in. Tests set it to
-	// enter their namespace; nil runs fn as is.
-	inNet func(fn func()) error
+	// InNet, when set, runs fn, which opens a socket (DNS's included) or
+	// reads the interface list, in the network the queries belong in,
+	// such as another network namespace; nil runs fn as is, in the
+	// network of the calling thread. (See scanner.Enrich.InNet.)
+	InNet func(fn func()) error
 }
 
 func (r *Resolver) timeout() time.Duration {
@@ -138,16 +139,41 @@ func (r *Resolver) budget(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, r.timeout())
 }
 
-// setup runs fn, which opens sockets, where inNet says.
+// setup runs fn, which opens sockets, where InNet says.
 func (r *Resolver) setup(fn func() error) error {
-	if r.inNet == nil {
+	if r.InNet == nil {
 		return fn()
 	}
 	var err error
-	if nerr := r.inNet(func() { err = fn() }); nerr != nil {
+	if nerr := r.InNet(func() { err = fn() }); nerr != nil {
 		return nerr
 	}
 	return err
+}
+
+// dns is the resolver Reverse asks. With InNet set it is Go's own (the
+// cgo one would query from a thread of its own), and its connections are
+// dialled through InNet, with DNS.Dial if there is one.
+func (r *Resolver) dns() *net.Resolver {
+	res := r.DNS
+	if r.InNet == nil {
+		if res == nil {
+			res = net.DefaultResolver
+		}
+		return res
+	}
+	dial := (&net.Dialer{}).DialContext
+	if res != nil && res.Dial != nil {
+		dial = res.Dial
+	}
+	out := &net.Resolver{PreferGo: true, StrictErrors: res != nil && res.StrictErrors}
+	out.Dial = func(ctx context.Context, network, address string) (c net.Conn, err error) {
+		if nerr := r.InNet(func() { c, err = dial(ctx, network, address) }); nerr != nil {
+			return nil, nerr
+		}
+		return c, err
+	}
+	return out
 }
 
 // Reverse returns the names the DNS resolver's PTR records give addr,
@@ -162,10 +188,7 @@ func (r *Resolver) Reverse(ctx context.Context, addr netip.Addr) ([]string, erro
 	addr = addr.Unmap()
 	ctx, cancel := r.budget(ctx)
 	defer cancel()
-	res := r.DNS
-	if res == nil {
-		res = net.DefaultResolver
-	}
+	res := r.dns()
 	raw, err := res.LookupAddr(ctx, addr.WithZone("").String())
 	var names []string
 	for _, n := range raw {

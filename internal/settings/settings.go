@@ -1,0 +1,179 @@
+// Package settings holds the scan options a user of the app can change,
+// their limits (package targets', the command line's), how they become a
+// scanner.Config, and their form in the store file. It knows nothing
+// about widgets: app/settings.go is the form that edits them.
+//
+// A new setting goes here: a field of Settings, its default in
+// DefaultSettings, its check in Check and clamp, its effect in Config, and
+// its JSON field in File (with FromFile and ToFile); then a widget in
+// app/settings.go.
+package settings
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"netscanner/icmpsock"
+	"netscanner/scanner"
+	"netscanner/scanner/targets"
+)
+
+// Settings are the scan options a user can change. They persist in the
+// store between runs.
+type Settings struct {
+	Timeout time.Duration   // wait for a host's answer after its last request
+	Retries int             // more requests for a silent host
+	Rate    float64         // requests per second, whole scan
+	Ports   []uint16        // TCP ports looked for on live hosts
+	Method  icmpsock.Method // Auto, or a method to force
+	Lookups bool            // look up host names
+}
+
+// DefaultSettings match the command line's defaults.
+func DefaultSettings() Settings {
+	c := scanner.DefaultConfig()
+	return Settings{
+		Timeout: c.Timeout,
+		Retries: c.Retries,
+		Rate:    c.Rate,
+		Ports:   scanner.DefaultPorts(),
+		Method:  icmpsock.Auto,
+		Lookups: true,
+	}
+}
+
+// Config returns the scanner configuration for these settings.
+func (s Settings) Config() scanner.Config {
+	c := scanner.DefaultConfig()
+	c.Timeout = s.Timeout
+	c.Retries = s.Retries
+	c.Rate = s.Rate
+	// Enrichment learns names, MACs, makers and open ports; IPv6
+	// link-local neighbours come along, as on the command line.
+	c.Enrich = &scanner.Enrich{Names: s.Lookups, Ports: s.Ports, LinkLocal: true}
+	return c
+}
+
+// Check reports the first setting out of range, with the words the
+// command line uses for the same value. The app has no --i-know-rate: its
+// rate stops at targets.FastRate.
+func (s Settings) Check() error {
+	if err := targets.CheckTimeout(s.Timeout); err != nil {
+		return err
+	}
+	if err := targets.CheckRetries(s.Retries); err != nil {
+		return err
+	}
+	if err := targets.CheckRate(s.Rate, false); err != nil {
+		return err
+	}
+	if len(s.Ports) > targets.MaxPorts || slices.Contains(s.Ports, 0) {
+		return errors.New("ports: more than " + strconv.Itoa(targets.MaxPorts) + " ports, or port 0")
+	}
+	if _, err := icmpsock.ParseMethod(string(s.Method)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Clamp brings every setting into range, replacing what cannot be
+// repaired with its default. It is how settings read from disk are
+// trusted.
+func (s Settings) Clamp() Settings {
+	d := DefaultSettings()
+	if s.Timeout <= 0 {
+		s.Timeout = d.Timeout
+	}
+	s.Timeout = min(s.Timeout, targets.MaxTimeout)
+	s.Retries = min(max(s.Retries, 0), targets.MaxRetries)
+	if !(s.Rate > 0) || math.IsInf(s.Rate, 0) { // NaN, zero, negative, infinite
+		s.Rate = d.Rate
+	}
+	s.Rate = min(s.Rate, targets.FastRate)
+	s.Ports = slices.DeleteFunc(slices.Clone(s.Ports), func(p uint16) bool { return p == 0 })
+	if len(s.Ports) > targets.MaxPorts {
+		s.Ports = s.Ports[:targets.MaxPorts]
+	}
+	if m, err := icmpsock.ParseMethod(string(s.Method)); err == nil {
+		s.Method = m
+	} else {
+		s.Method = icmpsock.Auto
+	}
+	return s
+}
+
+// ParseTimeoutMillis reads the timeout as the settings form takes it, a
+// number of milliseconds, and checks it as the command line checks
+// --timeout.
+func ParseTimeoutMillis(text string) (time.Duration, error) {
+	text = strings.TrimSpace(text)
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/int64(time.Millisecond) {
+		return 0, errors.New("timeout " + strconv.Quote(text) + ": want a number of milliseconds from 1 to " +
+			strconv.FormatInt(int64(targets.MaxTimeout/time.Millisecond), 10))
+	}
+	d := time.Duration(n) * time.Millisecond
+	return d, targets.CheckTimeout(d)
+}
+
+// ParseRate reads the rate as the settings form takes it, requests per
+// second, and checks it as the command line checks --rate.
+func ParseRate(text string) (float64, error) {
+	text = strings.TrimSpace(text)
+	r, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return 0, errors.New("rate " + strconv.Quote(text) + ": want a number of requests per second")
+	}
+	return r, targets.CheckRate(r, false)
+}
+
+// File is the settings' form in the store file, JSON. Fields added later
+// must read their zero (absent) value as their default: older files lack
+// them.
+type File struct {
+	TimeoutMS int64    `json:"timeout_ms"`
+	Retries   int      `json:"retries"`
+	Rate      float64  `json:"rate"`
+	Ports     []uint16 `json:"ports"`
+	Method    string   `json:"method"`
+	Lookups   *bool    `json:"lookups"`
+}
+
+// FromFile reads settings from the store file, clamping what is out of
+// range and taking the defaults for what is absent.
+func FromFile(f File) Settings {
+	s := Settings{
+		Timeout: time.Duration(min(max(f.TimeoutMS, 0), int64(targets.MaxTimeout/time.Millisecond))) * time.Millisecond,
+		Retries: f.Retries,
+		Rate:    f.Rate,
+		Ports:   f.Ports,
+		Method:  icmpsock.Method(f.Method),
+		Lookups: f.Lookups == nil || *f.Lookups,
+	}
+	s = s.Clamp()
+	if f.Ports == nil {
+		s.Ports = scanner.DefaultPorts()
+	}
+	return s
+}
+
+// ToFile is the settings as the store file keeps them.
+func (s Settings) ToFile() File {
+	lookups := s.Lookups
+	f := File{
+		TimeoutMS: s.Timeout.Milliseconds(),
+		Retries:   s.Retries,
+		Rate:      s.Rate,
+		Ports:     s.Ports,
+		Method:    string(s.Method),
+		Lookups:   &lookups,
+	}
+	if f.Ports == nil {
+		f.Ports = []uint16{}
+	}
+	return f
+}
