@@ -52,7 +52,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet -tags nogui .
 	staticcheck -tags $(TAGS) ./...
+	staticcheck -tags nogui .
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

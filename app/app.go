@@ -30,6 +30,8 @@ import (
 	"netscanner/icmpsock"
 	"netscanner/internal/backend"
 	"netscanner/internal/devices"
+	"netscanner/internal/store"
+	"netscanner/internal/watch"
 	"netscanner/scanner"
 )
 
@@ -45,6 +47,12 @@ type Options struct {
 	// StorePath is the memory file. Default: netscanner.json in the app's
 	// storage folder.
 	StorePath string
+	// HistoryPath is the history database the devices live in, shared
+	// with `netscanner history` and `watch`. Default: store.DefaultPath()
+	// ($XDG_DATA_HOME/netscanner/history.db), or history.db beside
+	// StorePath when only StorePath is given (a test's or a script's own
+	// folder).
+	HistoryPath string
 	// Phone forces the one-column phone layout, as on a phone. Without it
 	// the layout follows the device and the window's width.
 	Phone bool
@@ -63,6 +71,12 @@ type Options struct {
 	// Trace, if set, gets a line when a scan starts and ends and when
 	// Select's details open, for scripts that drive the app.
 	Trace io.Writer
+
+	// watchFloor lowers the Watch switch's minimum interval, and
+	// watchStep is called after each watch scan's report, on the UI
+	// goroutine: hooks for tests, never set by a user.
+	watchFloor time.Duration
+	watchStep  func(watch.Report)
 
 	// started, if set, is closed once the app's event loop runs: workers
 	// wait for it before their first fyne.Do, which Fyne's mobile driver
@@ -150,6 +164,7 @@ type UI struct {
 	selected netip.Addr       // host whose details are open
 	details  *detailsView
 	phone    bool // the phone layout is in use
+	watch    watchUI
 
 	w widgets
 
@@ -173,15 +188,21 @@ func New(a fyne.App, w fyne.Window, be backend.Backend, opts Options) (*UI, erro
 	if opts.OpenURL == nil {
 		opts.OpenURL = a.OpenURL
 	}
+	if opts.HistoryPath == "" && opts.StorePath != "" {
+		opts.HistoryPath = filepath.Join(filepath.Dir(opts.StorePath), store.FileName)
+	}
 	if opts.StorePath == "" {
 		opts.StorePath = filepath.Join(a.Storage().RootURI().Path(), storeFileName)
 	}
-	store, storeErr := devices.OpenStore(opts.StorePath)
+	if opts.HistoryPath == "" {
+		opts.HistoryPath, _ = store.DefaultPath() // "": devices stay in the memory file
+	}
+	memory, storeErr := devices.OpenWithHistory(context.Background(), opts.StorePath, opts.HistoryPath)
 	u := &UI{
 		app:     a,
 		win:     w,
 		backend: be,
-		store:   store,
+		store:   memory,
 		model:   devices.NewModel(),
 		opts:    opts,
 		mobile:  fyne.CurrentDevice().IsMobile(),
@@ -205,6 +226,7 @@ func (u *UI) Close() {
 	}
 	u.closeDetails()
 	u.workers.Wait()
+	_ = u.store.Close() // its writes were reported by Save
 }
 
 // goWork runs fn in a goroutine that Close waits for.

@@ -20,6 +20,7 @@ import (
 	"netscanner/internal/devices"
 	"netscanner/internal/wol"
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 )
 
 // detailsView shows everything known about one host, with a live ping
@@ -37,6 +38,7 @@ type detailsView struct {
 	wake    *widget.Button
 	graph   *pingGraph
 	pingErr *widget.Label
+	history *historyView // presence and round trips over the last day and week (timeline.go)
 	cancel  context.CancelFunc
 }
 
@@ -115,6 +117,7 @@ func (u *UI) newDetails(addr netip.Addr) *detailsView {
 	d.pingErr.Importance = widget.DangerImportance
 	d.pingErr.Wrapping = fyne.TextWrapWord
 	d.pingErr.Hide()
+	d.history = newHistoryView(u)
 
 	head := container.NewBorder(nil, nil, newMinWidth(40, d.icon), nil, container.NewVBox(d.title, d.marks))
 	if !u.phone {
@@ -129,6 +132,7 @@ func (u *UI) newDetails(addr netip.Addr) *detailsView {
 		newMinHeight(130, d.graph),
 		d.pingErr,
 		d.fields,
+		d.history.root,
 	)
 	d.root = container.NewVScroll(container.NewPadded(body))
 	return d
@@ -190,7 +194,14 @@ func (d *detailsView) refresh() {
 	}
 	row("MAC", text(mac))
 	row("Maker", text(orDash(h.Vendor)))
-	row("Kind", text(r.Kind.Label()+" (a guess from maker, ports and name)"))
+	row("Kind", text(r.Kind.Label()))
+	if r.Identity.Model != "" {
+		row("Model", text(r.Identity.Model))
+	}
+	if len(r.Identity.Services) > 0 {
+		row("Services", d.servicesView(r.Identity.Services))
+	}
+	row("Identified as", text(identifiedAs(r.Identity)))
 	resp := formatRTT(h.RTT)
 	if h.TTL > 0 {
 		resp += " · TTL " + strconv.Itoa(h.TTL)
@@ -200,7 +211,7 @@ func (d *detailsView) refresh() {
 	if len(h.Reasons) > 0 {
 		reasons = joinReasons(h.Reasons)
 	}
-	row("Found by", text(orDash(joinNonEmpty(" · ", methodWords(h.Method), reasons))))
+	row("Found by", text(orDash(joinNonEmpty(" · ", foundWords(*h), reasons))))
 	if h.Note != "" {
 		row("Note", text(h.Note))
 	}
@@ -213,6 +224,7 @@ func (d *detailsView) refresh() {
 	}
 	d.fields.Objects = objs
 	d.fields.Refresh()
+	d.history.show(r.Key)
 
 	if len(h.MAC) > 0 {
 		d.copyMAC.Enable()
@@ -279,6 +291,21 @@ func portURL(addr netip.Addr, p scanner.Port) *url.URL {
 }
 
 // methodWords names a ping method for people.
+// foundWords says which evidence found h: the scan's method, or the
+// kernel's neighbour table (ARP, neighbour discovery) or TCP probes for a
+// host that ignored it.
+func foundWords(h scanner.Host) string {
+	switch {
+	case h.Reason == scanner.ReasonNeighbour && h.Addr.Unmap().Is4():
+		return "its answer to ARP (it ignores ping)"
+	case h.Reason == scanner.ReasonNeighbour:
+		return "its answer to neighbour discovery (it ignores ping)"
+	case (h.Reason == scanner.ReasonTCPOpen || h.Reason == scanner.ReasonTCPReset) && h.Method != icmpsock.TCP:
+		return "a TCP connection (it ignores ping)"
+	}
+	return methodWords(h.Method)
+}
+
 func methodWords(m icmpsock.Method) string {
 	switch m {
 	case icmpsock.Dgram:
@@ -448,4 +475,59 @@ func joinReasons(rs []scanner.Reason) string {
 		out[i] = string(r)
 	}
 	return strings.Join(out, ", ")
+}
+
+// servicesView lists the host's services (DNS-SD, UPnP, web servers);
+// those a browser opens (http, https, IPP printers' consoles) are links.
+func (d *detailsView) servicesView(svcs []identify.Service) fyne.CanvasObject {
+	box := container.NewVBox()
+	for _, s := range svcs {
+		text := s.Type
+		if s.Instance != "" {
+			text = s.Instance + " (" + s.Type + ")"
+		}
+		if s.Port != 0 {
+			text += " :" + strconv.Itoa(int(s.Port))
+		}
+		for _, k := range []string{"ty", "md", "model", "note"} {
+			if v := s.TXT[k]; v != "" && !strings.Contains(text, v) {
+				text += " · " + v
+			}
+		}
+		if u, err := url.Parse(s.URL(d.addr)); err == nil && u.Scheme != "" {
+			link := widget.NewHyperlink(text, u)
+			link.OnTapped = func() {
+				if err := d.u.opts.OpenURL(u); err != nil {
+					d.u.setStatus("Could not open "+u.String()+": "+err.Error(), true)
+				}
+			}
+			box.Add(link)
+			continue
+		}
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		box.Add(l)
+	}
+	return box
+}
+
+// identifiedAs says what the host was identified as and why: the kind
+// with its confidence, then each piece of evidence, strongest first.
+func identifiedAs(id identify.Identity) string {
+	var b strings.Builder
+	if id.Kind == identify.KindUnknown {
+		b.WriteString("unknown: too little evidence")
+	} else {
+		fmt.Fprintf(&b, "%s (confidence %.0f%%)", id.Kind.Label(), id.Confidence*100)
+	}
+	if len(id.Evidence) == 0 {
+		b.WriteString("; nothing it said points at a kind")
+		return b.String()
+	}
+	b.WriteString(" because:")
+	for _, e := range id.Evidence {
+		b.WriteString("\n• ")
+		b.WriteString(e.String())
+	}
+	return b.String()
 }

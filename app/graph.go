@@ -3,13 +3,14 @@ package app
 import (
 	"fmt"
 	"image/color"
-	"math"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"netscanner/internal/chart"
 )
 
 // graphSamples is how many pings the live graph shows: a minute at one a
@@ -74,18 +75,7 @@ func (s *pingSeries) Scale() time.Duration {
 			top = p.rtt
 		}
 	}
-	return niceCeil(max(top, time.Millisecond))
-}
-
-// niceCeil rounds d up to 1, 2 or 5 times a power of ten nanoseconds.
-func niceCeil(d time.Duration) time.Duration {
-	p := time.Duration(math.Pow(10, math.Floor(math.Log10(float64(d)))))
-	for _, m := range []time.Duration{1, 2, 5, 10} {
-		if d <= m*p {
-			return m * p
-		}
-	}
-	return 10 * p
+	return chart.NiceCeil(max(top, time.Millisecond))
 }
 
 // Points maps the answered pings into a w×h box: x by slot (the newest at

@@ -39,20 +39,6 @@ func TestPingSeries(t *testing.T) {
 	}
 }
 
-func TestNiceCeil(t *testing.T) {
-	for in, want := range map[time.Duration]time.Duration{
-		time.Millisecond:        time.Millisecond,
-		1100 * time.Microsecond: 2 * time.Millisecond,
-		3 * time.Millisecond:    5 * time.Millisecond,
-		7 * time.Millisecond:    10 * time.Millisecond,
-		120 * time.Millisecond:  200 * time.Millisecond,
-	} {
-		if got := niceCeil(in); got != want {
-			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestFormatRTT(t *testing.T) {
 	for in, want := range map[time.Duration]string{
 		0:                       "–",

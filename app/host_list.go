@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -33,11 +34,13 @@ func newHostList(u *UI) *hostList {
 			l.icons[k] = theme.QuestionIcon()
 		}
 	}
-	l.Length = u.model.Len
+	l.Length = u.listLen // the scan's rows, then the absent devices (app/away.go)
 	l.CreateItem = func() fyne.CanvasObject { return newHostRow(l) }
 	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < u.model.Len() {
 			o.(*hostRow).set(u.model.At(id))
+		} else if a := id - u.model.Len(); a < len(u.watch.absent) {
+			o.(*hostRow).setAway(&u.watch.absent[a], u.opts.Now())
 		}
 	}
 	// The list's own selection would point at the wrong row after the
@@ -47,6 +50,8 @@ func newHostList(u *UI) *hostList {
 		l.UnselectAll()
 		if id < u.model.Len() {
 			u.openDetails(u.model.At(id).Host.Addr)
+		} else if a := id - u.model.Len(); a < len(u.watch.absent) {
+			u.openAway(u.watch.absent[a])
 		}
 	}
 	l.ExtendBaseWidget(l)
@@ -112,6 +117,7 @@ func (r *hostRow) CreateRenderer() fyne.WidgetRenderer {
 
 // set shows row.
 func (r *hostRow) set(row *devices.Row) {
+	r.grey(false)
 	if res := r.list.icons[row.Kind]; r.icon.Resource != res {
 		r.icon.SetResource(res)
 	}
@@ -121,11 +127,13 @@ func (r *hostRow) set(row *devices.Row) {
 		title = row.Addr()
 		sub = ""
 	}
-	if row.Host.Vendor != "" {
+	// The model says more than the maker ("Chromecast Ultra", not
+	// "Google, Inc."); the maker stands in when no model is known.
+	if what := cmp.Or(row.Identity.Model, row.Host.Vendor); what != "" {
 		if sub != "" {
 			sub += " · "
 		}
-		sub += row.Host.Vendor
+		sub += what
 	}
 	if sub == "" {
 		sub = row.Kind.Label()

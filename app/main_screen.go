@@ -74,6 +74,7 @@ func (u *UI) build() {
 	w.filter.OnChanged = func(s string) {
 		u.model.SetFilter(s)
 		u.w.list.Refresh()
+		u.refreshAway()
 		u.updateStatus()
 	}
 	w.list = newHostList(u)
@@ -91,6 +92,7 @@ func (u *UI) build() {
 	w.missing.Importance = widget.LowImportance
 	w.missing.Alignment = widget.ButtonAlignLeading
 	w.missing.Hide()
+	u.buildWatch()
 
 	w.empty = widget.NewLabel("Pick a device to see everything about it.")
 	w.empty.Alignment = fyne.TextAlignCenter
@@ -107,15 +109,17 @@ func (u *UI) build() {
 func (u *UI) layout(phone bool) fyne.CanvasObject {
 	u.phone = phone
 	u.updateBadge()
+	u.updateWatchLabel()
 	w := &u.w
+	listFoot := container.NewBorder(nil, nil, nil, u.watch.away, w.missing)
 	if phone {
 		sortBox := container.NewBorder(nil, nil, nil, w.sortBtn, w.filter)
-		listPane := container.NewBorder(sortBox, w.missing, nil, nil, w.list)
+		listPane := container.NewBorder(sortBox, listFoot, nil, nil, w.list)
 		top := container.NewVBox(
 			w.network,
 			w.targets,
 			w.targetMsg,
-			container.NewBorder(nil, nil, nil, container.NewHBox(w.badge, w.settings, w.export), newMinHeight(52, w.scan)),
+			container.NewBorder(nil, nil, nil, container.NewHBox(u.watch.toggle, w.badge, w.settings, w.export), newMinHeight(52, w.scan)),
 			w.progress,
 			w.status,
 		)
@@ -138,12 +142,12 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 	}
 	w.nav = nil
 	sortBox := container.NewBorder(nil, nil, nil, w.sort, w.filter)
-	listPane := container.NewBorder(sortBox, w.missing, nil, nil, w.list)
+	listPane := container.NewBorder(sortBox, listFoot, nil, nil, w.list)
 	logo := widget.NewIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	title := widget.NewLabelWithStyle("Netscanner", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	tools := container.NewHBox(w.badge, w.settings, w.export)
 	header := container.NewBorder(nil, nil, container.NewHBox(newMinWidth(32, logo), title), tools, w.network)
-	scanRow := container.NewBorder(nil, nil, nil, newMinSize(150, 44, w.scan), w.targets)
+	scanRow := container.NewBorder(nil, nil, nil, container.NewHBox(u.watch.toggle, newMinSize(150, 44, w.scan)), w.targets)
 	progress := container.NewVBox(w.progress, w.status)
 	top := container.NewVBox(header, widget.NewSeparator(), scanRow, w.targetMsg, progress)
 

@@ -32,6 +32,9 @@ type scanRun struct {
 	known   map[string]bool
 	targets *targets.Set
 	started time.Time
+	// watch, for a scan the Watch switch's watcher started, gets the
+	// scan's result at its end; the watcher records it.
+	watch chan<- watchResult
 
 	mu      sync.Mutex
 	pending []scanner.Event
@@ -76,9 +79,14 @@ func (u *UI) stopScan() {
 // startScan checks the targets and, if they are valid, sweeps them in a
 // goroutine. Invalid targets are shown under the field and nothing is
 // sent.
-func (u *UI) startScan() {
+func (u *UI) startScan() { _ = u.beginScan(u.ctx, nil) }
+
+// beginScan is startScan for a scan that parent can end, whose result,
+// if watch is set, goes to the watcher instead of into memory. It says
+// why no scan started.
+func (u *UI) beginScan(parent context.Context, watch chan<- watchResult) error {
 	if u.run != nil {
-		return
+		return errScanBusy
 	}
 	spec := strings.TrimSpace(u.w.targets.Text)
 	var set *targets.Set
@@ -86,18 +94,18 @@ func (u *UI) startScan() {
 		t, err := scanner.DefaultTargets(u.networks)
 		if err != nil {
 			u.showTargetMessage(err.Error(), true)
-			return
+			return err
 		}
 		set = t
 	} else if check := backend.CheckTargets(spec, u.networks); check.Err != nil {
 		u.showTargetMessage(check.Err.Error(), true)
 		u.win.Canvas().Focus(u.w.targets)
-		return
+		return check.Err
 	}
 
 	settings := u.store.Settings()
-	ctx, cancel := context.WithCancel(u.ctx)
-	run := &scanRun{cancel: cancel, done: make(chan struct{}), known: u.store.Keys(), started: u.opts.Now()}
+	ctx, cancel := context.WithCancel(parent)
+	run := &scanRun{cancel: cancel, done: make(chan struct{}), known: u.store.Keys(), started: u.opts.Now(), watch: watch}
 	u.run = run
 	u.missing = nil
 	u.w.missing.Hide()
@@ -113,6 +121,7 @@ func (u *UI) startScan() {
 	u.model.Annotate = func(r *devices.Row) { u.annotate(run, r) }
 	opt := backend.TargetOptions(u.networks)
 	u.goWork(func() { u.work(ctx, run, spec, opt, set, settings) })
+	return nil
 }
 
 // work runs one scan: it resolves the targets when the user typed names,
@@ -175,6 +184,7 @@ func (u *UI) applyBatch(run *scanRun, evs []scanner.Event) {
 		return
 	}
 	u.applyChange(u.model.Apply(evs))
+	u.refreshAway()
 	if u.details != nil {
 		for i := range evs {
 			if evs[i].Host.Addr == u.selected {
@@ -213,6 +223,9 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 	if u.run != run {
 		return
 	}
+	if run.watch != nil {
+		defer u.deliverWatch(run, sum, err) // last: the watcher takes over
+	}
 	defer u.traceScanEnd()
 	u.run = nil
 	u.w.scan.SetText("Scan")
@@ -241,8 +254,14 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 		u.setStatus(fmt.Sprintf("%s found · %s probed in %s", plural(u.model.Total(), "host"),
 			plural(sum.Total, "address"), took), false)
 	}
+	if sum.ImplausibleNote != "" {
+		// Every address answered alike: say so, not "0 hosts found".
+		u.setStatus(sum.ImplausibleNote, true)
+	}
 
 	hosts := u.model.Hosts()
+	// Only a scan that ran to its end says who is away.
+	covered := func(netip.Addr) bool { return false }
 	if err == nil && !sum.Cancelled && run.targets != nil {
 		keys := make(map[string]bool, len(hosts))
 		addrs := make(map[netip.Addr]bool, len(hosts))
@@ -251,13 +270,15 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 			addrs[r.Host.Addr] = true
 		}
 		u.missing = u.store.Missing(run.targets.Contains, keys, addrs)
+		covered = run.targets.Contains
 	}
-	if len(hosts) > 0 {
+	// A watch scan is recorded by its watcher (deliverWatch).
+	if run.watch == nil && (len(hosts) > 0 || len(u.missing) > 0) {
 		found := make([]*scanner.Host, len(hosts))
 		for i, r := range hosts {
 			found[i] = &r.Host
 		}
-		u.store.Record(found, u.opts.Now())
+		u.store.RecordScan(found, u.opts.Now(), covered)
 		if err := u.store.Save(); err != nil {
 			u.setStatus(err.Error(), true)
 		}
@@ -266,6 +287,7 @@ func (u *UI) scanEnded(run *scanRun, sum scanner.Summary, err error) {
 		u.w.missing.SetText(fmt.Sprintf("%s you know did not answer", plural(n, "device")))
 		u.w.missing.Show()
 	}
+	u.historyChanged()
 }
 
 // plural writes "1 host", "2 hosts", "3 addresses".

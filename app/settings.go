@@ -14,12 +14,14 @@ import (
 
 // settingsForm holds the settings dialog's fields.
 type settingsForm struct {
-	timeout *widget.Entry
-	retries *widget.Select
-	rate    *widget.Entry
-	ports   *widget.Entry
-	method  *widget.Select
-	lookups *widget.Check
+	timeout   *widget.Entry
+	retries   *widget.Select
+	rate      *widget.Entry
+	ports     *widget.Entry
+	method    *widget.Select
+	lookups   *widget.Check
+	linkLocal *widget.Check
+	watch     *widget.Entry // the Watch switch's interval
 }
 
 // methodChoices are the method selector's entries, Auto first.
@@ -37,6 +39,8 @@ func newSettingsForm(s settings.Settings) *settingsForm {
 		rate:    widget.NewEntry(),
 		ports:   widget.NewEntry(),
 		lookups: widget.NewCheck("Look up host names", nil),
+		// The same switch as the command line's --no-link-local.
+		linkLocal: widget.NewCheck("Find IPv6 link-local neighbours", nil),
 	}
 	f.timeout.SetText(strconv.FormatInt(s.Timeout.Milliseconds(), 10))
 	f.timeout.Validator = func(t string) error {
@@ -62,6 +66,13 @@ func newSettingsForm(s settings.Settings) *settingsForm {
 	f.method = widget.NewSelect(methodChoices(), nil)
 	f.method.SetSelected(string(s.Method))
 	f.lookups.SetChecked(s.Lookups)
+	f.linkLocal.SetChecked(s.LinkLocal)
+	f.watch = widget.NewEntry()
+	f.watch.SetText(formatWatchInterval(s.WatchInterval))
+	f.watch.Validator = func(t string) error {
+		_, err := settings.ParseWatchInterval(t)
+		return err
+	}
 	return f
 }
 
@@ -73,6 +84,8 @@ func (f *settingsForm) items() []*widget.FormItem {
 		{Text: "Ports", Widget: f.ports, HintText: "TCP ports to look for, such as 22, 80, 8000-8010, or none."},
 		{Text: "Method", Widget: f.method, HintText: "auto picks the best that works here."},
 		{Text: "", Widget: f.lookups},
+		{Text: "", Widget: f.linkLocal, HintText: "Ping ff02::1 for devices with only an fe80:: address."},
+		{Text: "Watch every", Widget: f.watch, HintText: "Minutes between scans while Watch is on (or 30s, 2h)."},
 	}
 }
 
@@ -94,6 +107,10 @@ func (f *settingsForm) settings() (settings.Settings, error) {
 		return s, err
 	}
 	s.Lookups = f.lookups.Checked
+	s.LinkLocal = f.linkLocal.Checked
+	if s.WatchInterval, err = settings.ParseWatchInterval(f.watch.Text); err != nil {
+		return s, err
+	}
 	return s, s.Check()
 }
 

@@ -20,8 +20,12 @@ var icons embed.FS
 // Icon returns the app icon, icon.png: a 512×512 PNG drawn by ./gen.
 func Icon() []byte { return iconPNG }
 
-// DeviceIcon returns the single-colour SVG icon called name (phone,
-// computer, printer, router, tv or unknown), as the file name.svg.
+// DeviceIcon returns the single-colour SVG icon called name, as the file
+// name.svg: one per kind of device, named as package identify names the
+// kinds (phone, tablet, computer, laptop, printer, router, access-point,
+// tv, streaming-stick, speaker, camera, nas, game-console,
+// smart-home-hub, iot, unknown). Each is drawn in a 24×24 box with filled
+// paths (holes by the even-odd rule), so the app can tint it.
 func DeviceIcon(name string) ([]byte, error) {
 	b, err := icons.ReadFile("icons/" + name + ".svg")
 	if err != nil {

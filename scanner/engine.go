@@ -200,6 +200,10 @@ type pending struct {
 	last     time.Time // when the latest was handed to Send
 	deadline time.Time // when the host is given up on; zero until its last request is out
 	first    time.Time // when the first was handed to Send
+	// seen: the neighbour table proved the host before any answer
+	// (silent.go); it is reported, and waits only for an echo reply
+	// to add its round trip.
+	seen bool
 }
 
 // due is a queue entry: what to do for addr, and when.
@@ -257,6 +261,12 @@ type scan struct {
 	// time of its last entry, which later ones never undercut.
 	judging   fifo
 	judgeTail time.Time
+	// looks holds silent on-link hosts to look up in the table early,
+	// RetryInterval after their first request; seenHosts the ones a
+	// look found, as reported.
+	looks     fifo
+	seenHosts map[netip.Addr]Host
+	settled   []netip.Addr // seen hosts past their deadline, for enrichment to hear of
 	silent    *silentFinder // nil: no address judged by the table
 	started   int           // addresses handed to the sender's first Send
 	done      int           // addresses with a verdict: found, refused or given up
@@ -307,7 +317,9 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 	// The expiry timer starts at one full wait: every expiry the sender
 	// pushes later is due no sooner than that, so the timer never sleeps
 	// past one (see expire).
-	expiry := time.NewTimer(s.wait)
+	// With silent hosts to look for, it also never sleeps past an early
+	// look (lookAfter), which the sender pushes the same way.
+	expiry := time.NewTimer(s.timerCap(s.wait))
 	defer expiry.Stop()
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
@@ -350,20 +362,25 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 			if !ok {
 				return end(ErrConnClosed)
 			}
-			if h, ok := s.match(r); ok {
+			h, found, late := s.match(r)
+			if found {
 				for _, h := range judge.admit(h) {
 					emit(Event{Kind: HostFound, Host: h})
 				}
 			}
+			if late {
+				emit(Event{Kind: HostUpdated, Host: h})
+			}
 		case <-expiry.C:
 			next := s.expire()
 			if s.silent != nil {
-				for _, h := range s.judgeDue(ctx) {
-					emit(Event{Kind: HostFound, Host: h})
+				for _, ev := range s.judgeDue(ctx) {
+					emit(ev)
 				}
 				if w, ok := s.nextJudge(); ok {
 					next = min(next, w)
 				}
+				next = s.timerCap(next)
 			}
 			expiry.Reset(max(next, slack))
 		case <-tick.C:
@@ -537,6 +554,9 @@ func (s *scan) probe(ctx context.Context, a netip.Addr, attempt int) error {
 	// The time is read under the lock so that pushes and the receiver's
 	// reads of the clock are ordered; see expire.
 	now := time.Now()
+	if attempt == 0 && s.silent.covers(a) {
+		s.looks.push(due{a, now.Add(s.silent.lookAfter)})
+	}
 	if attempt < s.cfg.Retries {
 		s.retries.push(due{a, now.Add(s.cfg.RetryInterval)})
 	} else {
@@ -579,9 +599,32 @@ func (s *scan) finish(a netip.Addr) bool {
 // match judges one reply. It returns the host to report when the reply
 // is the first echo answer of a host still waiting; an ICMP error for such
 // a host finishes it quietly; everything else is ignored.
-func (s *scan) match(r icmpsock.Reply) (Host, bool) {
+//
+// The echo answer of a host the neighbour table proved earlier (seen)
+// comes back as late: the host as reported, with the answer's round
+// trip and TTL, and ReasonEchoReply, for a HostUpdated.
+func (s *scan) match(r icmpsock.Reply) (h Host, found, late bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if p, live := s.live[r.Addr]; live && p.seen {
+		if attempt := int(r.Seq - s.base); attempt >= p.sent || r.Err != nil ||
+			!p.deadline.IsZero() && time.Now().After(p.deadline) {
+			return Host{}, false, false
+		}
+		s.finish(r.Addr)
+		s.quiet-- // it answers after all
+		h := s.seenHosts[r.Addr]
+		delete(s.seenHosts, r.Addr)
+		// It answers pings after all: the better word on why it is up.
+		h.RTT, h.TTL, h.Reason = r.RTT, r.TTL, ReasonEchoReply
+		return h, false, true
+	}
+	h, found = s.matchFirst(r)
+	return h, found, false
+}
+
+// matchFirst is match for a host not yet reported. Callers hold s.mu.
+func (s *scan) matchFirst(r icmpsock.Reply) (Host, bool) {
 	p, live := s.live[r.Addr]
 	if !live {
 		return Host{}, false // never probed, or already finished
@@ -633,7 +676,14 @@ func (s *scan) expire() time.Duration {
 			return d.at.Sub(now)
 		}
 		s.expiries.pop()
-		if p, live := s.live[d.addr]; live && s.silent.covers(d.addr) {
+		if p, live := s.live[d.addr]; live && p.seen {
+			s.finish(d.addr) // reported already; no echo answer came
+			delete(s.seenHosts, d.addr)
+			if s.silent.enriched {
+				s.settled = append(s.settled, d.addr)
+			}
+			continue
+		} else if live && s.silent.covers(d.addr) {
 			// On-link and silent: the neighbour table decides.
 			at := later(s.silent.judgeAt(d.addr, p.first), d.at, s.judgeTail)
 			s.judgeTail = at
@@ -644,26 +694,51 @@ func (s *scan) expire() time.Duration {
 	}
 }
 
+// timerCap bounds a sleep of the receiver's timer by the early look's
+// delay, with silent hosts to look for: looks the sender pushes meanwhile
+// are due no sooner than that.
+func (s *scan) timerCap(d time.Duration) time.Duration {
+	if s.silent == nil {
+		return d
+	}
+	return min(d, s.silent.lookAfter)
+}
+
 // nextJudge returns how long until silent hosts are next to be judged,
 // if any wait.
 func (s *scan) nextJudge() (time.Duration, bool) {
 	s.mu.Lock()
 	d, ok := s.judging.peek()
+	l, lok := s.looks.peek()
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok && !lok:
 		return 0, false
+	case !ok || lok && l.at.Before(d.at):
+		d = l
 	}
 	return time.Until(later(d.at, s.silent.nextRead())), true
 }
 
 // judgeDue judges the silent on-link hosts whose time has come, with one
-// read of the neighbour table, and returns those it proves alive. Those
-// only TCP can settle go to the enrichment's probes, if there are any.
-// The table is read without s.mu held.
-func (s *scan) judgeDue(ctx context.Context) []Host {
+// read of the neighbour table, and returns those it proves alive: the
+// early looks' (which stay live, seen, for an echo answer to add its
+// round trip) and those past their deadline. Of the latter, those only
+// TCP can settle go to the enrichment's probes, if there are any. The
+// table is read without s.mu held.
+func (s *scan) judgeDue(ctx context.Context) []Event {
+	var evs []Event
+	s.mu.Lock()
+	// Early-found hosts whose deadline passed without an echo answer:
+	// enrichment, which held them open for one, may close them.
+	for _, a := range s.settled {
+		evs = append(evs, Event{Kind: sweepSettled, Host: Host{Addr: a}})
+	}
+	s.settled = s.settled[:0]
+	s.mu.Unlock()
 	now := time.Now()
 	if now.Before(s.silent.nextRead()) {
-		return nil
+		return evs
 	}
 	var addrs []netip.Addr
 	s.mu.Lock()
@@ -677,17 +752,47 @@ func (s *scan) judgeDue(ctx context.Context) []Host {
 			addrs = append(addrs, d.addr)
 		}
 	}
+	judged := len(addrs)
+	for {
+		d, ok := s.looks.peek()
+		if !ok || d.at.After(now) {
+			break
+		}
+		s.looks.pop()
+		if p, live := s.live[d.addr]; live && !p.seen {
+			addrs = append(addrs, d.addr)
+		}
+	}
 	s.mu.Unlock()
 	if len(addrs) == 0 {
-		return nil
+		return evs
 	}
 	verdicts := s.silent.judge(ctx, addrs)
-	var (
-		hosts []Host
-		probe []netip.Addr
-	)
+	var probe []netip.Addr
 	s.mu.Lock()
-	for _, v := range verdicts {
+	for i, v := range verdicts {
+		if i >= judged { // an early look: report it, keep it waiting
+			p, live := s.live[v.addr]
+			if !v.found || !live || p.seen {
+				continue
+			}
+			p.seen = true
+			s.live[v.addr] = p
+			s.alive++
+			s.quiet++
+			h := Host{Addr: v.addr, Method: s.method, Reason: ReasonNeighbour}
+			setMAC(&h, slices.Clone(v.entry.MAC), MACFromNeighbours)
+			if s.seenHosts == nil {
+				s.seenHosts = make(map[netip.Addr]Host)
+			}
+			s.seenHosts[v.addr] = h
+			kind := HostFound
+			if s.silent.enriched {
+				kind = foundEarly
+			}
+			evs = append(evs, Event{Kind: kind, Host: h})
+			continue
+		}
 		if !s.finish(v.addr) {
 			continue
 		}
@@ -697,7 +802,7 @@ func (s *scan) judgeDue(ctx context.Context) []Host {
 			s.quiet++
 			h := Host{Addr: v.addr, Method: s.method, Reason: ReasonNeighbour}
 			setMAC(&h, slices.Clone(v.entry.MAC), MACFromNeighbours)
-			hosts = append(hosts, h)
+			evs = append(evs, Event{Kind: HostFound, Host: h})
 		case v.probe && s.silent.probe != nil:
 			probe = append(probe, v.addr)
 		}
@@ -706,7 +811,7 @@ func (s *scan) judgeDue(ctx context.Context) []Host {
 	for _, a := range probe {
 		s.silent.probe(a)
 	}
-	return hosts
+	return evs
 }
 
 // complete tells whether the scan is over: every address has been handed

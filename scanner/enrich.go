@@ -22,7 +22,7 @@ package scanner
 // is over when both its jobs are.
 //
 // Beside them, one more worker sends an echo request to ff02::1 on the
-// scanned LAN (neighbours6.go); every IPv6 host that answers from a
+// scanned LAN (local_allnodes.go); every IPv6 host that answers from a
 // link-local address joins the scan as a found host with jobs of its own.
 //
 // Bounds: a sweep can find hundreds of hosts in a second, and a worker,
@@ -85,8 +85,8 @@ const (
 	// after it started or tailAfterSweep after the sweep ended,
 	// whichever is later. The multicast rounds get tailMinRound from
 	// their start instead: one round of each, whoever answers.
-	tailMinJob     = 300 * time.Millisecond
-	tailAfterSweep = 200 * time.Millisecond
+	tailMinJob     = 200 * time.Millisecond
+	tailAfterSweep = 150 * time.Millisecond
 	tailMinRound   = 1300 * time.Millisecond
 	// bannerTimeout bounds one banner read (connect included): a
 	// device's web server answers in milliseconds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -22,9 +23,19 @@ const (
 	probeJob                       // TCP probes of a silent on-link address (silent.go)
 )
 
-// probeCandidate is the Event kind, never emitted, by which the sweep
-// hands enrichment a silent on-link address for its TCP probes.
-const probeCandidate EventKind = -1
+// Event kinds, never emitted, by which the sweep tells enrichment about
+// silent on-link hosts (silent.go).
+const (
+	// probeCandidate: an address for the TCP probes to settle.
+	probeCandidate EventKind = -1 - iota
+	// foundEarly: a HostFound the neighbour table made before the
+	// sweep gave up waiting for an echo answer, which may still come
+	// (as a HostUpdated) or not (sweepSettled). Its enrichment stays
+	// open until then.
+	foundEarly
+	// sweepSettled: a foundEarly host's echo deadline passed unanswered.
+	sweepSettled
+)
 
 // enrichMsg is what a worker sends the scan's goroutine.
 type enrichMsg struct {
@@ -120,9 +131,14 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 	// answers while this goroutine applies facts or emit runs.
 	events := make(chan Event, 256)
 	swept := make(chan outcome, 1)
-	if e.silent != nil && len(x.ports) > 0 && x.env.dial != nil {
-		e.silent.probe = func(a netip.Addr) { events <- Event{Kind: probeCandidate, Host: Host{Addr: a}} }
+	if e.silent != nil {
+		e.silent.enriched = true
+		if len(x.ports) > 0 && x.env.dial != nil {
+			e.silent.probe = func(a netip.Addr) { events <- Event{Kind: probeCandidate, Host: Host{Addr: a}} }
+		}
 	}
+	// awaiting holds the foundEarly hosts the sweep may still update.
+	awaiting := map[netip.Addr]*enrolled{}
 	go func() {
 		sum, err := sweep(func(ev Event) {
 			if ev.Kind != Finished { // ours comes once enrichment is done
@@ -133,26 +149,33 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 	}()
 
 	hosts := make(map[netip.Addr]*enrolled)
+	clock := newJobClock(e.Wait == 0)
+	defer clock.stop()
 	links := &lineUp{limit: enrichHosts}
 	lookups := &lineUp{limit: nameLookups}
 	probes := &lineUp{limit: enrichHosts}
 	probeFound := 0 // hosts the probes found
 	allNodes := x.startAllNodes(ectx)
+	rounds := x.startRounds(ectx)
+	defer rounds.close()
+	roundsStart := time.Now()
 
 	// jobDone closes one of rec's jobs; the host's enrichment is over
 	// with its last.
 	jobDone := func(rec *enrolled) {
 		if rec.jobs--; rec.jobs == 0 {
 			rec.Enriched = true
+			identifyHost(&rec.Host)
 			emit(Event{Kind: HostUpdated, Host: rec.clone()})
 		}
 	}
 	run := func(kind jobKind, a netip.Addr) {
+		jctx := clock.start(ectx, kind, a)
 		switch rec := hosts[a]; kind {
 		case linkJob:
-			go x.link(ectx, a, rec.Self, !rec.portsDone)
+			go x.link(jctx, a, rec.Self, !rec.portsDone)
 		case namesJob:
-			go x.names(ectx, a, rec.tableClosed)
+			go x.names(jctx, a, rec.tableClosed)
 		}
 	}
 	// enqueue lines up a job for rec's host, which starts it if a slot
@@ -170,14 +193,23 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 		x.mark(&h)
 		rec := &enrolled{Host: h, portsDone: portsDone}
 		hosts[h.Addr] = rec
+		if !h.Implausible {
+			rounds.apply(&rec.Host)
+		}
+		identifyHost(&rec.Host)
 		// Reported before its jobs are lined up: however long the line,
 		// a host is streamed the moment it is found.
-		emit(Event{Kind: HostFound, Host: h.clone()})
+		emit(Event{Kind: HostFound, Host: rec.clone()})
 		if h.Implausible {
 			// No device to learn about (plausible.go): closed at once.
 			rec.jobs = 1
 			jobDone(rec)
 			return
+		}
+		if !rounds.over {
+			// Its enrichment ends with the rounds' too.
+			rec.jobs++
+			rounds.waiting = append(rounds.waiting, h.Addr)
 		}
 		enqueue(links, linkJob, rec)
 	}
@@ -189,6 +221,26 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 			if ectx.Err() == nil && probes.add(ev.Host.Addr) {
 				go x.discover(ectx, ev.Host.Addr)
 			}
+		case foundEarly:
+			found(ev.Host, false)
+			rec := hosts[ev.Host.Addr]
+			rec.jobs++ // the sweep's last word, below
+			awaiting[rec.Addr] = rec
+		case HostUpdated, sweepSettled:
+			// The sweep's last word on a foundEarly host: it answered
+			// an echo request after all, or not.
+			rec := awaiting[ev.Host.Addr]
+			if rec == nil {
+				return
+			}
+			delete(awaiting, rec.Addr)
+			if ev.Kind == HostUpdated {
+				rec.RTT, rec.TTL, rec.Reason = ev.Host.RTT, ev.Host.TTL, ev.Host.Reason
+				// Reason first in Reasons, as always.
+				rec.Reasons = append([]Reason{rec.Reason}, slices.DeleteFunc(rec.Reasons, func(r Reason) bool { return r == rec.Reason })...)
+				emit(Event{Kind: HostUpdated, Host: rec.clone()})
+			}
+			jobDone(rec)
 		default:
 			emit(ev)
 		}
@@ -229,7 +281,7 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 			deadline = wait.C
 		}
 	}
-	for sweeping || allNodes || links.busy() || lookups.busy() || probes.busy() {
+	for sweeping || allNodes || !rounds.over || links.busy() || lookups.busy() || probes.busy() {
 		select {
 		case ev := <-events:
 			handle(ev)
@@ -240,11 +292,21 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 			for len(events) > 0 {
 				handle(<-events)
 			}
+			for a, rec := range awaiting { // a sweep cut short says no more
+				delete(awaiting, a)
+				jobDone(rec)
+			}
 			if res.err != nil || ctx.Err() != nil {
 				cancel() // a failed or cancelled scan waits for nothing
 			} else {
 				waiting = true
 				startWait()
+				clock.sweepOver()
+				if !rounds.over && clock.on {
+					// One round of each, whoever answers; after the
+					// sweep, no longer than that.
+					clock.after(max(time.Until(roundsStart.Add(tailMinRound)), tailAfterSweep), rounds.close)
+				}
 			}
 		case <-deadline:
 			cancel()
@@ -255,6 +317,17 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 			switch {
 			case m.done == allNodesJob:
 				allNodes = false
+			case m.done == roundsJob:
+				rounds.end()
+				for _, a := range rounds.waiting {
+					rec := hosts[a]
+					if rounds.apply(&rec.Host) && rec.jobs > 1 {
+						identifyHost(&rec.Host)
+						emit(Event{Kind: HostUpdated, Host: rec.clone()})
+					}
+					jobDone(rec)
+				}
+				rounds.waiting = nil
 			case m.done == probeJob:
 				if ectx.Err() != nil {
 					probes.drop()
@@ -284,6 +357,7 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 				if ectx.Err() != nil {
 					cutOff() // before the cut is seen: no job may start now
 				}
+				clock.done(m.done, m.addr)
 				if next, ok := q.done(); ok {
 					run(m.done, next)
 				}
@@ -303,6 +377,7 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 				}
 			default:
 				if rec := hosts[m.addr]; rec != nil && m.apply(&rec.Host) {
+					identifyHost(&rec.Host)
 					emit(Event{Kind: HostUpdated, Host: rec.clone()})
 				}
 			}
@@ -361,3 +436,88 @@ func (q *lineUp) drop() []netip.Addr {
 
 // busy reports whether any job is running or waiting.
 func (q *lineUp) busy() bool { return q.running > 0 || len(q.waiting) > 0 }
+
+// jobClock cuts enrichment jobs short after the sweep (Enrich.Wait 0):
+// each running job then ends tailMinJob after it started or
+// tailAfterSweep after the sweep ended, whichever is later; jobs started
+// after the sweep get the same. Before the sweep ends, jobs run on their
+// own bounds (name lookup and connect timeouts). It belongs to the scan's
+// goroutine.
+type jobClock struct {
+	on       bool
+	sweepEnd time.Time // zero while sweeping
+	running  map[jobID]runningJob
+	timers   []*time.Timer
+}
+
+type jobID struct {
+	kind jobKind
+	addr netip.Addr
+}
+
+type runningJob struct {
+	started time.Time
+	cancel  context.CancelFunc
+}
+
+func newJobClock(on bool) *jobClock {
+	return &jobClock{on: on, running: map[jobID]runningJob{}}
+}
+
+// start returns the context a job runs with.
+func (c *jobClock) start(ctx context.Context, kind jobKind, addr netip.Addr) context.Context {
+	if !c.on {
+		return ctx
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	now := time.Now()
+	c.running[jobID{kind, addr}] = runningJob{started: now, cancel: cancel}
+	if !c.sweepEnd.IsZero() {
+		c.after(c.left(now), cancel)
+	}
+	return jctx
+}
+
+// left is how long a job started at started may still run, once the
+// sweep is over.
+func (c *jobClock) left(started time.Time) time.Duration {
+	end := started.Add(tailMinJob)
+	if t := c.sweepEnd.Add(tailAfterSweep); t.After(end) {
+		end = t
+	}
+	return time.Until(end)
+}
+
+// after runs fn after d (at once if d is not positive).
+func (c *jobClock) after(d time.Duration, fn func()) {
+	c.timers = append(c.timers, time.AfterFunc(max(d, 0), fn))
+}
+
+// sweepOver starts the tail: every running job gets its end.
+func (c *jobClock) sweepOver() {
+	if !c.on {
+		return
+	}
+	c.sweepEnd = time.Now()
+	for _, j := range c.running {
+		c.after(c.left(j.started), j.cancel)
+	}
+}
+
+// done forgets a job that has ended.
+func (c *jobClock) done(kind jobKind, addr netip.Addr) {
+	if j, ok := c.running[jobID{kind, addr}]; ok {
+		j.cancel()
+		delete(c.running, jobID{kind, addr})
+	}
+}
+
+// stop releases the timers and the contexts of jobs still running.
+func (c *jobClock) stop() {
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	for _, j := range c.running {
+		j.cancel()
+	}
+}

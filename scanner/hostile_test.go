@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +19,16 @@ import (
 // scan after scan, while a hostile router answers every dead address with
 // every kind of garbage (truncated, corrupted, foreign, spoofed, late and
 // duplicated replies, errors about other packets) and floods the scanner
-// with unsolicited ICMP. Each scan must report exactly the live hosts.
+// with unsolicited ICMP. Each scan must report exactly the live hosts:
+// no dead one, and every live one.
+//
+// The one loss accepted is the kernel's: when the flood fills a socket's
+// receive buffer while the reader waits for a CPU (two cores shared with
+// other builds), the kernel drops what arrives, a live host's answer
+// among the flood, and counts it as a drop of that socket. So a live host
+// may be missed only in a scan during which the kernel dropped packets of
+// the scanner's sockets, at most one host per packet dropped; a miss
+// without drops is the scanner's fault, and fails the test.
 func TestReliabilityHostileScan(t *testing.T) {
 	testnet.Require(t)
 	for _, m := range []icmpsock.Method{icmpsock.Raw, icmpsock.Dgram} {
@@ -81,6 +92,7 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 
 	var (
 		scans, falsePos, missed, found, panics int
+		drops                                  int64
 		flood                                  testnet.FloodStats
 		flooding                               = true
 	)
@@ -92,6 +104,7 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 		}
 		scans++
 		seen := map[netip.Addr]int{}
+		drops0 := socketDrops(t, n.Scanner)
 		sum, err := func() (sum scanner.Summary, err error) {
 			defer func() {
 				if r := recover(); r != nil {
@@ -118,12 +131,19 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 				t.Errorf("scan %d: %s reported %d times", scans, a, c)
 			}
 		}
+		dropped := socketDrops(t, n.Scanner) - drops0
+		drops += dropped
+		lost := 0
 		for a := range live {
 			if seen[a] == 0 {
-				missed++
-				t.Logf("scan %d: live %s missed (under flood)", scans, a)
+				lost++
+				t.Logf("scan %d: live %s missed (the kernel dropped %d packets of the scanner's sockets meanwhile)", scans, a, dropped)
 			}
 		}
+		if int64(lost) > dropped {
+			t.Errorf("scan %d: %d live hosts missed with %d packets dropped by the kernel: the scanner lost them", scans, lost, dropped)
+		}
+		missed += lost
 		if sum.Alive != len(seen) || sum.Total != targets.Len() {
 			t.Errorf("scan %d: summary says %d of %d alive; %d hosts were reported of %d", scans, sum.Alive, sum.Total, len(seen), targets.Len())
 		}
@@ -133,16 +153,33 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 	t.Logf("%d scans of %d addresses (%d live): %d found, %d live missed", scans, targets.Len(), len(live), found, missed)
 	t.Logf("hostile router: %v", st)
 	t.Logf("flood sent %d in %v (%.0f/s)", flood.Sent, flood.Elapsed.Round(time.Millisecond), flood.Rate())
-	// A live host may lose its answers in a flood; it must not lose them
-	// in every scan.
-	if missed > scans*len(live)/2 {
-		t.Errorf("%d of %d live answers missed", missed, scans*len(live))
-	}
 	if st.GarbageTotal() == 0 || flood.Sent == 0 {
 		t.Errorf("the hostile router sent nothing: %v", st)
 	}
-	line := fmt.Sprintf("reliability: hostile/scan-%s packets=%d false_positives=%d panics=%d peak_heap_mb=%.1f vmhwm_mb=%.1f flood_pps=%.0f scans=%d live_found=%d/%d",
-		method, st.Packets(), falsePos, panics, heapMB, hwmMB, flood.Rate(), scans, found-falsePos, scans*len(live))
+	line := fmt.Sprintf("reliability: hostile/scan-%s packets=%d false_positives=%d panics=%d peak_heap_mb=%.1f vmhwm_mb=%.1f flood_pps=%.0f scans=%d live_found=%d/%d kernel_drops=%d",
+		method, st.Packets(), falsePos, panics, heapMB, hwmMB, flood.Rate(), scans, found-falsePos, scans*len(live), drops)
 	t.Log(line)
 	fmt.Println(line)
+}
+
+// socketDrops sums the kernel's drop counters of the raw and ping sockets
+// in ns (the last column of /proc/net/raw, raw6, icmp and icmp6, as read
+// from inside ns): packets that arrived while a socket's receive buffer
+// was full.
+func socketDrops(t *testing.T, ns *testnet.NS) int64 {
+	t.Helper()
+	var total int64
+	out := ns.Run("cat", "/proc/net/raw", "/proc/net/raw6", "/proc/net/icmp", "/proc/net/icmp6")
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] == "sl" {
+			continue
+		}
+		n, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+		if err != nil {
+			t.Fatalf("socket table line %q: %v", line, err)
+		}
+		total += n
+	}
+	return total
 }

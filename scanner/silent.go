@@ -125,6 +125,7 @@ type silentFinder struct {
 
 	retries       int
 	retryInterval time.Duration
+	lookAfter     time.Duration // from a first request to the early look in the table
 	startSlack    time.Duration // how late after Send the method's first request leaves
 
 	before  neigh.Snapshot // taken before the sweep's first request
@@ -136,6 +137,11 @@ type silentFinder struct {
 	// probe, set by the enrichment that will run them, is where the
 	// addresses TCP probes are to judge go; nil when there is none.
 	probe func(netip.Addr)
+	// enriched, set by enrichment, makes the sweep report hosts its
+	// early look found as foundEarly, and their deadlines as
+	// sweepSettled, so that enrichment keeps them open for an echo
+	// answer that may still come.
+	enriched bool
 }
 
 // newSilentFinder learns this machine's links and, when the scan covers
@@ -155,9 +161,13 @@ func newSilentFinder(ctx context.Context, method icmpsock.Method, t *targets.Set
 	if err != nil {
 		return nil, 0 // nothing known about the links: count nothing either way
 	}
-	f = &silentFinder{self: map[netip.Addr]bool{}, retries: cfg.Retries, retryInterval: cfg.RetryInterval}
+	f = &silentFinder{self: map[netip.Addr]bool{}, retries: cfg.Retries, retryInterval: cfg.RetryInterval,
+		lookAfter: min(cfg.RetryInterval, cfg.Timeout)}
 	if method == icmpsock.Exec {
+		// A ping process reports its answer some time after Send:
+		// look later, or every host would look silent at first.
 		f.startSlack = execSlack
+		f.lookAfter += execSlack
 	}
 	seen := map[string]bool{}
 	for _, ifc := range ifs {

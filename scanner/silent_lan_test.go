@@ -112,6 +112,9 @@ func TestSilentRescan(t *testing.T) {
 	if h, ok := hosts[cam.Addr4.String()]; ok {
 		t.Errorf("nobody's rescan reports the unplugged camera: %+v", h)
 	}
+	if sum.Silent < 2 { // the PC, IPv4 and IPv6
+		t.Errorf("nobody's rescan: summary %+v", sum)
+	}
 	// The PC's old entry cannot be checked again without privilege, but
 	// its open port answers the TCP probes.
 	if h := hosts[lan.Host("win").Addr4.String()]; h.Reason != "tcp-open" || h.MAC != lan.Host("win").HW.String() {

@@ -91,9 +91,18 @@ func TestSilentFake(t *testing.T) {
 			ip("198.18.60.10"): fakeObs("198.18.60.10", netlink.NUD_REACHABLE, "02:00:00:00:00:10", long),
 		}},
 	}
+	start := time.Now()
+	const retrans = 300 * time.Millisecond
 	table.after = func() neigh.Snapshot {
 		now := time.Now()
+		// .8 answers only the kernel's second solicitation.
+		late := fakeObs("198.18.50.8", netlink.NUD_INCOMPLETE, "", long)
+		if now.Sub(start) > retrans+10*time.Millisecond {
+			late = fakeObs("198.18.50.8", netlink.NUD_REACHABLE, "b8:27:eb:00:00:08", now)
+		}
 		return neigh.Snapshot{Taken: now, Entries: map[netip.Addr]neigh.Observation{
+			ip("198.18.50.4"): fakeObs("198.18.50.4", netlink.NUD_REACHABLE, "b8:27:eb:00:00:04", now),
+			ip("198.18.50.8"): late,
 			ip("198.18.50.5"): fakeObs("198.18.50.5", netlink.NUD_DELAY, "02:00:00:00:00:05", long),
 			ip("198.18.50.6"): fakeObs("198.18.50.6", netlink.NUD_PERMANENT, "02:00:00:00:00:06", long),
 			ip("198.18.50.7"): fakeObs("198.18.50.7", netlink.NUD_REACHABLE, "b8:27:eb:00:00:07", now.Add(-time.Second)),
@@ -102,31 +111,47 @@ func TestSilentFake(t *testing.T) {
 			ip("198.18.60.11"): fakeObs("198.18.60.11", netlink.NUD_REACHABLE, "02:00:00:00:00:11", now),
 		}}
 	}
-	conn := newFakeConn(map[netip.Addr]fakeHost{ip("198.18.50.3"): {}}, 64, 0, 0)
+	// .3 answers at once; .4 answers after the early look found it.
+	conn := newFakeConn(map[netip.Addr]fakeHost{ip("198.18.50.3"): {}, ip("198.18.50.4"): {Delay: 80 * time.Millisecond}}, 64, 0, 0)
 	defer conn.Close()
-	const retrans = 300 * time.Millisecond
 	cfg := Config{Timeout: 100 * time.Millisecond, Retries: 1, RetryInterval: 50 * time.Millisecond, Rate: 1e6,
 		silent: fakeSilentEnv(table, retrans)}
-	start := time.Now()
 	found := map[netip.Addr]Host{}
-	var at time.Duration
+	at := map[netip.Addr]time.Duration{}
+	var updated []Host
 	sum, err := Scan(t.Context(), conn, mustTargets(t, "198.18.50.0/24", "198.18.60.10-11"), cfg, func(ev Event) {
-		if ev.Kind == HostFound {
-			found[ev.Host.Addr] = ev.Host
-			if ev.Host.Addr == ip("198.18.50.7") {
-				at = time.Since(start)
+		switch ev.Kind {
+		case HostFound:
+			if _, dup := found[ev.Host.Addr]; dup {
+				t.Errorf("%s found twice", ev.Host.Addr)
 			}
+			found[ev.Host.Addr] = ev.Host
+			at[ev.Host.Addr] = time.Since(start)
+		case HostUpdated:
+			updated = append(updated, ev.Host)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(found) != 2 {
-		t.Errorf("found %v, want 198.18.50.3 and .7", slices.Collect(func(yield func(netip.Addr) bool) {
+	if len(found) != 4 {
+		t.Errorf("found %v, want 198.18.50.3, .4, .7 and .8", slices.Collect(func(yield func(netip.Addr) bool) {
 			for a := range found {
 				yield(a)
 			}
 		}))
+	}
+	// The early look, RetryInterval after the first request, found .4
+	// and .7; .4's echo answer came after, adds its round trip and
+	// makes echo-reply its reason.
+	for _, a := range []netip.Addr{ip("198.18.50.4"), ip("198.18.50.7")} {
+		if at[a] < cfg.RetryInterval || at[a] > retrans {
+			t.Errorf("%s found %v after the start, want by the early look", a, at[a])
+		}
+	}
+	if len(updated) != 1 || updated[0].Addr != ip("198.18.50.4") || updated[0].RTT < 80*time.Millisecond ||
+		updated[0].Reason != ReasonEchoReply || updated[0].MAC.String() != "b8:27:eb:00:00:04" {
+		t.Errorf("updates %+v, want .4's late echo answer", updated)
 	}
 	if h := found[ip("198.18.50.3")]; h.Reason != ReasonEchoReply {
 		t.Errorf(".3: %+v", h)
@@ -137,11 +162,13 @@ func TestSilentFake(t *testing.T) {
 		t.Errorf(".7: %+v", h)
 	}
 	// The kernel's second solicitation goes out retrans after the
-	// first request, and gets RetryInterval to be answered.
-	if at < retrans+cfg.RetryInterval {
-		t.Errorf(".7 judged %v after the start, before its second solicitation could be answered (%v)", at, retrans+cfg.RetryInterval)
+	// first request, and gets RetryInterval to be answered: .8 is
+	// judged no sooner, long after its echo deadline.
+	if h := found[ip("198.18.50.8")]; h.Reason != ReasonNeighbour || at[h.Addr] < retrans+cfg.RetryInterval {
+		t.Errorf(".8: %+v judged %v after the start, before its second solicitation could be answered (%v)",
+			h, at[h.Addr], retrans+cfg.RetryInterval)
 	}
-	if sum.Alive != 2 || sum.Silent != 1 || sum.OffLink != 2 || sum.Total != 256 || sum.SilentNote != "" {
+	if sum.Alive != 4 || sum.Silent != 2 || sum.OffLink != 2 || sum.Total != 256 || sum.SilentNote != "" {
 		t.Errorf("summary %+v", sum)
 	}
 	// The old entry of a target was to be checked again; the router's
@@ -157,7 +184,7 @@ func TestSilentFake(t *testing.T) {
 	cfg.IgnoreNeighbours = true
 	table.reads = 0
 	sum, err = Scan(t.Context(), conn, mustTargets(t, "198.18.50.0/24"), cfg, func(Event) {})
-	if err != nil || sum.Alive != 1 || sum.Silent != 0 || table.reads != 0 {
+	if err != nil || sum.Alive != 2 || sum.Silent != 0 || table.reads != 0 {
 		t.Errorf("IgnoreNeighbours: %+v, %v, %d table reads", sum, err, table.reads)
 	}
 }

@@ -227,14 +227,16 @@ if [ "$driver" = GLFW ]; then
   xdotool windowfocus --sync "$win" key Return 2>/dev/null || true
   store=""
   for _ in $(seq 1 60); do
-    store="$(grep -rl --include=netscanner.json -F -e "\"$ROUTER\"" -e "\"mac:$ROUTER_MAC\"" "$work/home" 2>/dev/null | head -n 1)"
+    # The app's memory: history.db (and its write-ahead log) since the
+    # history store; netscanner.json before it.
+    store="$(grep -rla --include=netscanner.json --include='history.db*' -F -e "\"$ROUTER\"" -e "$ROUTER_MAC" "$work/home" 2>/dev/null | head -n 1)"
     [ -n "$store" ] && break
     sleep 0.5
   done
   if [ -n "$store" ]; then
     echo "gui-scan OK Enter scanned; the app remembered $ROUTER ($ROUTER_MAC) in ${store#"$work"/}"
   else
-    echo "gui-scan FAIL no netscanner.json naming $ROUTER or $ROUTER_MAC within 30s of Enter"
+    echo "gui-scan FAIL no device memory naming $ROUTER or $ROUTER_MAC within 30s of Enter"
   fi
 else
   echo "gui-scan SKIP the x/mobile shim (CLICK_TAGS=mobile) reads no keyboard"

@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"netscanner/icmpsock"
 )
@@ -51,6 +52,10 @@ type Env struct {
 	// A caller running Run on a thread inside another network namespace
 	// sets it, so that enrichment looks there too.
 	InNet func(fn func()) error
+
+	// watchMinInterval lowers watch's minimum --interval (10s), for
+	// tests that cannot wait; nothing a user types reaches it.
+	watchMinInterval time.Duration
 }
 
 // Run runs one command line (args without the program name) on this
@@ -100,6 +105,7 @@ func commands() []command {
 		{"doctor", "doctor [--json]", "say which ping methods work here and how to enable the others", runDoctorCmd},
 		{"history", "history [flags] [DEVICE]", "when a device was here and how fast it answered (from the history)", runHistoryCmd},
 		{"devices", "devices [--json]", "the devices the history knows, with label and first and last seen", runDevicesCmd},
+		{"watch", "watch [flags] [TARGET...]", "scan every few minutes, record the history, say who joins and leaves", runWatchCmd},
 	}
 }
 

@@ -52,7 +52,7 @@ func runHistoryCmd(ctx context.Context, _ Env, args []string, stdout, stderr io.
 	defer s.Close()
 	to := time.Now().Add(time.Minute) // a scan recorded this minute is in
 	from := to.Add(-window)
-	h := historyOutput{s: s, from: from, to: to, stdout: stdout}
+	h := historyOutput{s: s, from: from, to: to, stdout: stdout, stderr: stderr}
 	if fs.NArg() == 0 {
 		err = h.all(ctx, asJSON)
 	} else {
@@ -102,6 +102,7 @@ type historyOutput struct {
 	s        *store.Store
 	from, to time.Time
 	stdout   io.Writer
+	stderr   io.Writer
 }
 
 // periodJSON is one presence period in `history --json`.
@@ -194,6 +195,10 @@ func (h *historyOutput) all(ctx context.Context, asJSON bool) error {
 	devs, err := h.s.Devices(ctx)
 	if err != nil {
 		return err
+	}
+	if len(devs) == 0 && !asJSON {
+		fmt.Fprintf(h.stderr, "netscanner history: no devices in %s yet\n", h.s.Path())
+		return nil
 	}
 	enc := json.NewEncoder(h.stdout)
 	tw := tabwriter.NewWriter(h.stdout, 0, 0, 2, ' ', 0)

@@ -30,7 +30,11 @@ func openHistory(ctx context.Context, cmd, db string, mode store.Mode, stderr io
 	}
 	s, err := store.Open(ctx, path, store.Options{Mode: mode})
 	if err != nil {
-		fmt.Fprintf(stderr, "netscanner %s: %s\n", cmd, clip(err.Error()))
+		msg := err.Error()
+		if errors.Is(err, store.ErrLocked) {
+			msg += " (stop it, or give this one another --db)"
+		}
+		fmt.Fprintf(stderr, "netscanner %s: %s\n", cmd, clip(msg))
 		if errors.Is(err, store.ErrBadPath) {
 			return nil, exitUsage
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -214,6 +215,24 @@ func TestHistoryBadInput(t *testing.T) {
 	}
 }
 
+func TestHistoryEmpty(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "history.db")
+	s, err := store.Open(context.Background(), db, store.Options{Mode: store.ModeRecord})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, cmd := range []string{"history", "devices"} {
+		code, out, errs := runCLI(cmd, "--db", db)
+		if code != exitOK || out != "" || !strings.Contains(errs, "no devices in "+db+" yet") {
+			t.Errorf("%s on an empty history: exit %d, stdout %q, stderr %q", cmd, code, out, errs)
+		}
+		if code, out, _ := runCLI(cmd, "--json", "--db", db); code != exitOK || out != "" {
+			t.Errorf("%s --json on an empty history: exit %d, stdout %q", cmd, code, out)
+		}
+	}
+}
+
 func TestHistoryDefaultPath(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", data)
@@ -223,4 +242,25 @@ func TestHistoryDefaultPath(t *testing.T) {
 	if code != exitFail || !strings.Contains(errs, want) {
 		t.Errorf("devices without --db: exit %d, %q; want it to look in %s", code, errs, want)
 	}
+}
+
+// FuzzParseSince: whatever --since gets, it is refused with a usage error
+// or gives a window inside the documented bounds.
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"7d", "36h", "1m", "0s", "-5d", "99999999999999999999d", "1e9h", "d", "3650d", "3651d", "\x00d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseSince(s)
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("parseSince(%q): %v is not a usage error", s, err)
+			}
+			return
+		}
+		if d < time.Minute || d > maxSince {
+			t.Fatalf("parseSince(%q) = %v, outside [1m, %v]", s, d, maxSince)
+		}
+	})
 }

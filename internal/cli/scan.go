@@ -42,6 +42,8 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 		asJSON   bool
 		maxHosts int
 		noNames  bool
+		noLL     bool
+		noID     bool
 		ports    string
 	)
 	def := scanner.DefaultConfig()
@@ -59,6 +61,8 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 	fs.methodVar(&c.method)
 	fs.IntVar(&maxHosts, "max-hosts", targets.DefaultMaxHosts, "refuse to scan more addresses than this")
 	fs.BoolVar(&noNames, "no-names", false, "do not look up host names (DNS PTR, mDNS, NetBIOS)")
+	fs.BoolVar(&noLL, "no-link-local", false, "do not ping ff02::1 for IPv6 link-local neighbours, nor send them anything")
+	fs.BoolVar(&noID, "no-identify", false, "do not ask what hosts are: no DNS-SD or SSDP query, no UPnP description, no web or SSH banner (kinds still come from makers, names and ports)")
 	fs.StringVar(&ports, "ports", targets.FormatPorts(scanner.DefaultPorts()),
 		fmt.Sprintf("TCP ports to try on each live host: a list with ranges (22,80,8000-8010, at most %d ports) or none", targets.MaxPorts))
 	fs.BoolVar(&c.allowBroadcast, "allow-broadcast", false,
@@ -92,7 +96,8 @@ func parseScanArgs(args []string, stderr io.Writer) (scanConfig, error) {
 	if err != nil {
 		return c, usagef("--%v", err)
 	}
-	e.Enrich = &scanner.Enrich{Names: !noNames, Ports: portList, LinkLocal: true}
+	// The off switches mean what they mean in the app (docs/packets.md).
+	e.Enrich = scanner.Traffic{NoNames: noNames, NoLinkLocal: noLL, NoIdentify: noID, Ports: portList}.Enrich()
 	for _, a := range fs.Args() {
 		if len(a) > 1 && a[0] == '-' {
 			return c, usagef("%s is not a target (flags go before the targets)", quoteInput(a))
@@ -167,6 +172,13 @@ func runScanCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stderr, "%sfound %d of %d%s in %.1f s by %s%s\n",
 		scanPrefix, sum.Alive, sum.Total, more, sum.Elapsed.Seconds(), sum.Method, state)
+	// How hosts that ignore ping were looked for, and where they cannot be.
+	// And answers that were no devices (scanner/plausible.go).
+	for _, n := range []string{sum.SilentNote, scanner.OffLinkNote(sum.OffLink), sum.ImplausibleNote} {
+		if n != "" {
+			fmt.Fprintf(stderr, "%snote: %s\n", scanPrefix, n)
+		}
+	}
 	if err != nil && !sum.Cancelled {
 		fmt.Fprintf(stderr, "%s%v\n", scanPrefix, err)
 		return exitFail
@@ -182,20 +194,27 @@ func runScanCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wri
 // exit code: bad input is a usage error, a machine with no network to
 // default to is not.
 func scanTargets(ctx context.Context, cfg scanConfig, stderr io.Writer) (*targets.Set, int) {
+	return commandTargets(ctx, "scan", cfg, stderr)
+}
+
+// commandTargets is scanTargets for the command cmd (scan, watch), whose
+// name starts its lines.
+func commandTargets(ctx context.Context, cmd string, cfg scanConfig, stderr io.Writer) (*targets.Set, int) {
+	prefix := "netscanner " + cmd + ": "
 	if len(cfg.targets) == 0 {
 		nets, err := scanner.LocalNetworks()
 		if err != nil {
-			fmt.Fprintf(stderr, "%s%v\n", scanPrefix, err)
+			fmt.Fprintf(stderr, "%s%v\n", prefix, err)
 			return nil, exitFail
 		}
 		t, err := scanner.DefaultTargets(nets)
 		if err != nil {
 			for _, n := range nets {
 				if n.Note != "" {
-					fmt.Fprintf(stderr, "%snote: %s: %s\n", scanPrefix, n.Interface, n.Note)
+					fmt.Fprintf(stderr, "%snote: %s: %s\n", prefix, n.Interface, n.Note)
 				}
 			}
-			fmt.Fprintf(stderr, "%s%v\n", scanPrefix, err)
+			fmt.Fprintf(stderr, "%s%v\n", prefix, err)
 			return nil, exitFail
 		}
 		return t, exitOK // DefaultTargets keeps the networks' notes
@@ -207,10 +226,10 @@ func scanTargets(ctx context.Context, cfg scanConfig, stderr io.Writer) (*target
 	t, err := targets.Parse(rctx, cfg.targets, opt)
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "%s%v\n", scanPrefix, ctx.Err())
+			fmt.Fprintf(stderr, "%s%v\n", prefix, ctx.Err())
 			return nil, exitFail
 		}
-		return nil, parseFailed(stderr, "scan", err)
+		return nil, parseFailed(stderr, cmd, err)
 	}
 	return t, exitOK
 }
@@ -218,15 +237,20 @@ func scanTargets(ctx context.Context, cfg scanConfig, stderr io.Writer) (*target
 // announceScanMethod says on stderr which method is in use and, when Auto
 // had to fall below dgram, how to enable the unprivileged one.
 func announceScanMethod(stderr io.Writer, r *icmpsock.Report) {
+	announceMethodAs(stderr, scanPrefix, r)
+}
+
+// announceMethodAs is announceScanMethod with lines starting with prefix.
+func announceMethodAs(stderr io.Writer, prefix string, r *icmpsock.Report) {
 	if r == nil {
 		return
 	}
 	st, _ := r.Status(r.Chosen)
-	fmt.Fprintf(stderr, "%smethod %s (%s)\n", scanPrefix, r.Chosen, st.Reason)
+	fmt.Fprintf(stderr, "%smethod %s (%s)\n", prefix, r.Chosen, st.Reason)
 	if r.Forced || r.Chosen == icmpsock.Dgram {
 		return
 	}
 	if dg, ok := r.Status(icmpsock.Dgram); ok && !dg.OK && dg.Fix != "" {
-		fmt.Fprintf(stderr, "%shint: %s; enable with: %s\n", scanPrefix, dg.Reason, dg.Fix)
+		fmt.Fprintf(stderr, "%shint: %s; enable with: %s\n", prefix, dg.Reason, dg.Fix)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"netscanner/internal/devices"
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 	"netscanner/scanner/oui"
 	"netscanner/scanner/targets"
 )
@@ -95,7 +97,8 @@ func (o *scanOutput) host(h scanner.Host) {
 	if !o.header {
 		head := fmt.Sprintf("%-*s  %10s  %4s  %-10s", o.ipWidth, "IP", "RTT", "TTL", "REASON")
 		if o.enriched {
-			head += fmt.Sprintf("  %-17s  %-*s  %-*s  %s", "MAC", vendorWidth, "VENDOR", nameWidth, "NAME", "PORTS")
+			head += fmt.Sprintf("  %-17s  %-*s  %-*s  %-*s  %-*s  %s", "MAC", vendorWidth, "VENDOR", kindWidth, "KIND",
+				modelWidth, "MODEL/NAME", nameWidth, "NAME", "PORTS")
 		}
 		fmt.Fprintln(o.stdout, strings.TrimRight(head, " "))
 		o.header = true
@@ -104,7 +107,11 @@ func (o *scanOutput) host(h scanner.Host) {
 	if h.TTL > 0 {
 		ttl = fmt.Sprint(h.TTL)
 	}
-	line := fmt.Sprintf("%-*s  %7s ms  %4s  %-10s", o.ipWidth, h.Addr, formatMs(millis(h.RTT)), ttl, h.Reason)
+	rtt := formatMs(millis(h.RTT))
+	if h.RTT <= 0 {
+		rtt = "-" // found without an answer to time, as by the neighbour table
+	}
+	line := fmt.Sprintf("%-*s  %7s ms  %4s  %-10s", o.ipWidth, h.Addr, rtt, ttl, reasonLabel(h))
 	if !o.enriched {
 		if h.Hostname != "" {
 			line += "  " + h.Hostname
@@ -120,7 +127,12 @@ func (o *scanOutput) host(h scanner.Host) {
 	for _, p := range h.Ports {
 		ports = append(ports, portLabel(p))
 	}
-	line += fmt.Sprintf("  %-17s  %-*s  %-*s  %s", mac, vendorWidth, cell(h.Vendor, vendorWidth),
+	kind := "-"
+	if h.Identity.Kind != identify.KindUnknown {
+		kind = h.Identity.Kind.Label()
+	}
+	line += fmt.Sprintf("  %-17s  %-*s  %-*s  %-*s  %-*s  %s", mac, vendorWidth, cell(h.Vendor, vendorWidth),
+		kindWidth, cell(kind, kindWidth), modelWidth, cell(modelName(h.Identity), modelWidth),
 		nameWidth, cell(h.Hostname, nameWidth), orDash(strings.Join(ports, ",")))
 	var marks []string
 	if h.Self {
@@ -143,7 +155,22 @@ func (o *scanOutput) host(h scanner.Host) {
 const (
 	vendorWidth = len(oui.PrivateName)
 	nameWidth   = 24
+	kindWidth   = len("streaming stick")
+	modelWidth  = 36
 )
+
+// modelName is the MODEL/NAME cell: "Living Room TV — Chromecast
+// Ultra", or whichever of the two is known.
+func modelName(id identify.Identity) string {
+	fn, model := strings.ToLower(id.FriendlyName), strings.ToLower(id.Model)
+	switch {
+	case fn == "" || strings.Contains(fn, model):
+		return cmp.Or(id.FriendlyName, id.Model)
+	case model == "" || strings.Contains(model, fn):
+		return cmp.Or(id.Model, id.FriendlyName)
+	}
+	return id.FriendlyName + " — " + id.Model
+}
 
 // cell fits s into width runes, "-" when empty.
 func cell(s string, width int) string {
@@ -218,11 +245,18 @@ type scanHostJSON struct {
 	MAC       string            `json:"mac"`
 	MACSource scanner.MACSource `json:"mac_source"` // neighbour, netbios, interface; "" without a MAC
 	Vendor    string            `json:"vendor"`
-	Kind      string            `json:"kind"`  // devices.GuessKind: computer, phone, printer, router, tv or unknown
 	Ports     []scanPortJSON    `json:"ports"` // [] when none known
 	Self      bool              `json:"self"`
 	Gateway   bool              `json:"gateway"`
 	Note      string            `json:"note"`
+	// What the host is (package identify): kind is one of
+	// identify.Kinds' names; confidence is 0 when kind is unknown.
+	Kind         string              `json:"kind"`
+	Model        string              `json:"model"`
+	FriendlyName string              `json:"friendly_name"`
+	Services     []identify.Service  `json:"services"` // [] when none known
+	Evidence     []identify.Evidence `json:"evidence"` // [] when none
+	Confidence   float64             `json:"confidence"`
 }
 
 type scanPortJSON struct {
@@ -236,7 +270,9 @@ func newScanHostJSON(h scanner.Host) scanHostJSON {
 		Reason: h.Reason, Reasons: append([]scanner.Reason{}, h.Reasons...), Hostname: h.Hostname,
 		Names: append([]string{}, h.Names...), MACSource: h.MACSource, Vendor: h.Vendor,
 		Ports: []scanPortJSON{}, Self: h.Self, Gateway: h.Gateway, Note: h.Note,
-		Kind: devices.GuessKind(&h, "", false).String(),
+		Kind: h.Identity.Kind.String(), Model: h.Identity.Model, FriendlyName: h.Identity.FriendlyName,
+		Services: append([]identify.Service{}, h.Identity.Services...), Evidence: append([]identify.Evidence{}, h.Identity.Evidence...),
+		Confidence: h.Identity.Confidence,
 	}
 	if len(j.Reasons) == 0 && h.Reason != "" {
 		j.Reasons = []scanner.Reason{h.Reason}
@@ -256,3 +292,16 @@ func newScanHostJSON(h scanner.Host) scanHostJSON {
 
 // millis is d in milliseconds, to the microsecond.
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// reasonLabel is a host's reason as the table shows it: the neighbour
+// table's evidence by the protocol that resolved the address, "arp" for
+// IPv4 and "ndp" (neighbour discovery) for IPv6.
+func reasonLabel(h scanner.Host) string {
+	if h.Reason != scanner.ReasonNeighbour {
+		return string(h.Reason)
+	}
+	if h.Addr.Unmap().Is4() {
+		return "arp"
+	}
+	return "ndp"
+}

@@ -108,7 +108,7 @@ func TestScanHelp(t *testing.T) {
 	help := errb.String()
 	for _, want := range []string{"Usage: netscanner scan", "-json", "-timeout", "-retries", "-retry-interval",
 		"-rate", "1000 suits", "-i-know-rate", "-method", "-max-hosts",
-		"-no-names", "-ports", "22,53,80,139,443,445,554,631,8080,8009,9100,62078,3389", "-format", "-allow-broadcast"} {
+		"-no-names", "-no-link-local", "-no-identify", "-ports", "22,53,80,139,443,445,554,631,8080,8009,9100,62078,3389", "-format", "-allow-broadcast"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("scan -h does not mention %q:\n%s", want, help)
 		}
@@ -152,8 +152,8 @@ func TestScanCommandJSON(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if wantKeys := []string{"alive", "gateway", "hostname", "ip", "kind", "mac", "mac_source", "method", "names", "note",
-			"ports", "reason", "reasons", "rtt_ms", "self", "ttl", "vendor"}; !slices.Equal(keys, wantKeys) {
+		if wantKeys := []string{"alive", "confidence", "evidence", "friendly_name", "gateway", "hostname", "ip", "kind", "mac", "mac_source",
+			"method", "model", "names", "note", "ports", "reason", "reasons", "rtt_ms", "self", "services", "ttl", "vendor"}; !slices.Equal(keys, wantKeys) {
 			t.Errorf("keys %v, want %v", keys, wantKeys)
 		}
 		if m["alive"] != true || m["method"] != "raw" || m["reason"] != "echo-reply" {

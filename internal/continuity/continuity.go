@@ -72,14 +72,16 @@ func (k Kind) rank() int {
 }
 
 // Weight says how much a sort of evidence counts. A link needs
-// linkThreshold: one strong fact (a name the device chose), or two
-// weaker ones (a service instance and a DNS name).
+// linkThreshold, that is one strong fact: a name the device or its owner
+// chose (its mDNS or NetBIOS name, its friendly name, a service instance
+// such as "Anna's iPhone._companion-link._tcp"). The weak facts, a DNS
+// name (a router may derive it from anything) and the set of service
+// types (many devices share one), never suffice together; they only
+// raise one candidate above another that shares the same strong fact.
 func (k Kind) Weight() int {
 	switch k {
-	case MDNSName, NetBIOSName, FriendlyName:
+	case MDNSName, NetBIOSName, FriendlyName, Service:
 		return 3
-	case Service:
-		return 2
 	case DNSName, ServiceTypes:
 		return 1
 	}

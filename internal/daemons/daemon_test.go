@@ -1,6 +1,7 @@
 package daemons
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -79,5 +80,68 @@ func TestMiniDLNA(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("description lacks %s:\n%s\nlog:\n%s", want, out, d.Log())
 		}
+	}
+}
+
+// fatalTB records the first Fatalf and stops the caller there, so that a
+// test can check how Start fails.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+type fatalStop struct{}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(fatalStop{})
+}
+
+func (f *fatalTB) Fatal(args ...any) { f.Fatalf("%s", fmt.Sprint(args...)) }
+
+// startFails runs Start with s and returns what it failed with, or "".
+func startFails(t *testing.T, s Spec) (msg string) {
+	f := &fatalTB{TB: t}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(fatalStop); !ok {
+				panic(r)
+			}
+			msg = f.msg
+		}
+	}()
+	Start(f, s)
+	return ""
+}
+
+// TestStartFailures: a daemon that exits, one never ready and a missing
+// program each fail the test with the reason and the daemon's log.
+func TestStartFailures(t *testing.T) {
+	ns := testnet.NewNS(t, "dfail")
+	for name, c := range map[string]struct {
+		spec Spec
+		want []string
+	}{
+		"exits": {Spec{Argv: []string{"sh", "-c", "echo broken config >&2; exit 3"}, Ready: LogLine("never")},
+			[]string{"exited before it was ready", "exit status 3", "broken config"}},
+		"never ready": {Spec{Argv: []string{"sh", "-c", "echo starting; exec sleep 60"}, Ready: PortOpen("127.0.0.1:9"), Timeout: 300 * time.Millisecond},
+			[]string{"not ready after 300ms", "connection refused", "starting"}},
+		"missing": {Spec{Argv: []string{"no-such-daemon-here"}}, []string{"no-such-daemon-here", "install its Debian package"}},
+		"bad mount": {Spec{Argv: []string{"true"}, Mounts: []Mount{{Target: "/no/such/dir"}}, Ready: LogLine("never")},
+			[]string{"mount target /no/such/dir does not exist"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c.spec.Name, c.spec.NS, c.spec.Dirs = name, ns, NewDirs(t, "fail")
+			start := time.Now()
+			msg := startFails(t, c.spec)
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Start failed with %q, want %q in it", msg, w)
+				}
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Errorf("took %v to fail", time.Since(start))
+			}
+		})
 	}
 }

@@ -1,12 +1,17 @@
 package devices
 
 import (
+	"bytes"
 	"testing"
 
+	"netscanner/assets"
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 )
 
-func TestGuessKind(t *testing.T) {
+// Rows take their kind from package identify, with the user's label as a
+// name and this machine as a phone in the phone app.
+func TestIdentify(t *testing.T) {
 	ports := func(ns ...uint16) []scanner.Port {
 		var out []scanner.Port
 		for _, n := range ns {
@@ -23,40 +28,41 @@ func TestGuessKind(t *testing.T) {
 	}{
 		{"self on desktop", scanner.Host{Self: true}, "", false, KindComputer},
 		{"self on phone", scanner.Host{Self: true}, "", true, KindPhone},
-		{"gateway", scanner.Host{Gateway: true, Vendor: "Apple"}, "", false, KindRouter},
-		{"iphone by name", scanner.Host{Hostname: "Johns-iPhone", Vendor: "Apple, Inc."}, "", false, KindPhone},
-		{"iphone by port", scanner.Host{Vendor: "Apple, Inc.", Ports: ports(62078)}, "", false, KindPhone},
-		{"macbook", scanner.Host{Hostname: "annas-macbook-air", Vendor: "Apple, Inc."}, "", false, KindComputer},
-		{"apple alone is too little", scanner.Host{Vendor: "Apple, Inc."}, "", false, KindUnknown},
-		{"brother printer", scanner.Host{Hostname: "BRN3C2AF4", Vendor: "Brother Industries"}, "", false, KindPrinter},
 		{"hp printer by ports", scanner.Host{Vendor: "Hewlett Packard", Ports: ports(80, 631, 9100)}, "", false, KindPrinter},
-		{"mikrotik", scanner.Host{Vendor: "Routerboard.com"}, "", false, KindRouter},
-		{"roku", scanner.Host{Vendor: "Roku, Inc"}, "", false, KindTV},
-		{"chromecast", scanner.Host{Hostname: "chromecast", Vendor: "Google, Inc.", Ports: ports(8008, 8009)}, "", false, KindTV},
-		{"windows pc", scanner.Host{Hostname: "desktop-7hk2", Ports: ports(135, 445, 3389)}, "", false, KindComputer},
 		{"label decides", scanner.Host{Vendor: "Espressif"}, "living room tv", false, KindTV},
 		{"nothing known", scanner.Host{}, "", false, KindUnknown},
-		{"tie is unknown", scanner.Host{Ports: ports(22, 7000)}, "", false, KindUnknown},
 	} {
-		if got := GuessKind(&tc.h, tc.label, tc.mobile); got != tc.want {
+		if got := Identify(&tc.h, tc.label, tc.mobile).Kind; got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	// The scan's own identity is kept when nothing the app knows
+	// changes it.
+	h := scanner.Host{Identity: identify.Identity{Kind: identify.KindNAS, Model: "Synology DS920+", Evidence: []identify.Evidence{{Rule: "x"}}}}
+	if id := Identify(&h, "", false); id.Model != "Synology DS920+" {
+		t.Errorf("scan's identity dropped: %+v", id)
+	}
+	if id := Identify(&h, "Printer", false); id.Kind != KindPrinter {
+		t.Errorf("label ignored: %+v", id)
+	}
 }
 
-func TestKindString(t *testing.T) {
-	seen := map[string]bool{}
-	for k := range KindCount {
-		s := Kind(k).String()
-		if seen[s] {
-			t.Errorf("two kinds called %q", s)
+func TestKindWords(t *testing.T) {
+	if KindCount != len(identify.Kinds()) || KindTV.Label() != "TV" || KindPrinter.String() != "printer" {
+		t.Error("kinds")
+	}
+}
+
+// Every kind has its icon, and each is an SVG the app can draw.
+func TestKindIcons(t *testing.T) {
+	for _, k := range identify.Kinds() {
+		b, err := assets.DeviceIcon(k.String())
+		if err != nil {
+			t.Errorf("%s: %v", k, err)
+			continue
 		}
-		seen[s] = true
-	}
-	if KindTV.Label() != "TV or media player" || KindPrinter.Label() != "printer" {
-		t.Errorf("labels %q, %q", KindTV.Label(), KindPrinter.Label())
-	}
-	if Kind(99).String() != "unknown" {
-		t.Error("out-of-range kind has a name")
+		if !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte(`viewBox="0 0 24 24"`)) {
+			t.Errorf("%s: not a 24×24 SVG", k)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 )
 
 // SortKey orders the host list.
@@ -39,8 +40,11 @@ func (k SortKey) String() string {
 
 // Row is one host in the list with what the app adds to it.
 type Row struct {
-	Host  scanner.Host
-	Kind  Kind
+	Host scanner.Host
+	Kind Kind // Identity.Kind
+	// Identity is what the device is, with the user's label counted as
+	// one of its names (package identify).
+	Identity identify.Identity
 	Label string // the user's own name for the device, from memory
 	Key   string // the device's memory key; see DeviceKey
 	New   bool   // memory has never seen this device before
@@ -60,10 +64,14 @@ type Row struct {
 }
 
 // Name returns the best name for the host: the user's label, else the
-// name the scan found, else "".
+// friendly name the device gave itself (a Chromecast's "Living Room
+// TV"), else the name the scan found, else "".
 func (r *Row) Name() string {
 	if r.Label != "" {
 		return r.Label
+	}
+	if r.Identity.FriendlyName != "" {
+		return r.Identity.FriendlyName
 	}
 	return r.Host.Hostname
 }
@@ -190,7 +198,9 @@ func (m *Model) Apply(evs []scanner.Event) Change {
 		ev := &evs[i]
 		switch ev.Kind {
 		case scanner.HostFound, scanner.HostUpdated:
-			if ev.Host.Addr.IsValid() {
+			// An implausible answer is no device (scanner/plausible.go):
+			// the Summary says why.
+			if ev.Host.Addr.IsValid() && !ev.Host.Implausible {
 				m.upsert(&ev.Host)
 			}
 		case scanner.Progress:
@@ -466,7 +476,8 @@ func (m *Model) derive(r *Row) {
 	if m.Annotate != nil {
 		m.Annotate(r)
 	}
-	r.Kind = GuessKind(&r.Host, r.Label, m.Mobile)
+	r.Identity = Identify(&r.Host, r.Label, m.Mobile)
+	r.Kind = r.Identity.Kind
 	r.name = strings.ToLower(r.Name())
 	r.maker = strings.ToLower(r.Host.Vendor)
 
@@ -488,6 +499,10 @@ func (m *Model) derive(r *Row) {
 	}
 	b.WriteString(r.maker)
 	b.WriteByte('\n')
+	if r.Identity.Model != "" {
+		b.WriteString(strings.ToLower(r.Identity.Model))
+		b.WriteByte('\n')
+	}
 	b.WriteString(r.Kind.String())
 	if l := r.Kind.Label(); l != r.Kind.String() {
 		b.WriteByte('\n')

@@ -98,8 +98,11 @@ type deviceRecord struct {
 }
 
 // Store is the app's memory: devices seen in earlier scans, with the
-// labels the user gave them, and the settings. It lives in one JSON file
-// in the app's storage folder.
+// labels the user gave them, and the settings. The settings live in one
+// JSON file in the app's storage folder; the devices live in the history
+// database shared with the command line (see OpenWithHistory, history.go),
+// or, opened with OpenStore or when that database cannot be used, in the
+// same JSON file.
 //
 // A Store is not safe for concurrent use: the app touches it only on the
 // UI goroutine.
@@ -107,6 +110,7 @@ type Store struct {
 	path     string
 	devices  map[string]*Device
 	settings settings.Settings
+	hist     *historyMemory // nil: devices live in the JSON file
 }
 
 // NewStore returns an empty store that saves to path.
@@ -248,6 +252,12 @@ func (s *Store) Marshal() ([]byte, error) {
 		Settings: s.settings.ToFile(),
 		Devices:  make([]deviceRecord, 0, len(s.devices)),
 	}
+	if s.hist != nil {
+		// The devices live in the history database; the file keeps the
+		// ones it held when they moved there, for an older Netscanner.
+		f.Devices = append(f.Devices, s.hist.legacy...)
+		return json.MarshalIndent(f, "", "  ")
+	}
 	for _, d := range s.Devices() {
 		f.Devices = append(f.Devices, deviceRecord(d))
 	}
@@ -255,8 +265,14 @@ func (s *Store) Marshal() ([]byte, error) {
 }
 
 // Save writes the store to its file, atomically: a crash leaves the old
-// file or the new one, never half of one.
+// file or the new one, never half of one. With a history database, it
+// also reports a write to it that failed since the last Save.
 func (s *Store) Save() error {
+	return errors.Join(s.hist.takeErr(), s.saveFile())
+}
+
+// saveFile writes the JSON file.
+func (s *Store) saveFile() error {
 	data, err := s.Marshal()
 	if err != nil {
 		return err
@@ -303,9 +319,10 @@ func (s *Store) SetSettings(set settings.Settings) {
 	s.settings = set.Clamp()
 }
 
-// Device returns the remembered device with key.
+// Device returns the remembered device with key; with a history
+// database, the key of any MAC the device ever used finds it.
 func (s *Store) Device(key string) (Device, bool) {
-	d, ok := s.devices[key]
+	d, ok := s.devices[s.hist.resolve(key)]
 	if !ok {
 		return Device{}, false
 	}
@@ -337,18 +354,36 @@ func (s *Store) Keys() map[string]bool {
 	for k := range s.devices {
 		out[k] = true
 	}
+	s.hist.addAliases(out)
 	return out
 }
 
 // SetLabel gives the device behind h a label, remembering the device if it
 // was not yet. An empty label removes it. Call Save to keep it.
 func (s *Store) SetLabel(h *scanner.Host, label string, now time.Time) {
+	if s.hist != nil {
+		s.hist.setLabel(s, h, CleanLabel(label), now)
+		return
+	}
 	d := s.remember(h, now)
 	d.Label = CleanLabel(label)
 }
 
-// Record remembers the hosts a scan found, at time now.
+// Record remembers the hosts a scan found, at time now. With a history
+// database it records the scan there, with no device missed; RecordScan
+// also says which devices the scan covered.
 func (s *Store) Record(hosts []*scanner.Host, now time.Time) {
+	s.RecordScan(hosts, now, func(netip.Addr) bool { return false })
+}
+
+// RecordScan remembers the hosts a scan that started at now found. With
+// a history database it records the scan there, and every known device
+// whose last address covered reports true as missed by it.
+func (s *Store) RecordScan(hosts []*scanner.Host, now time.Time, covered func(netip.Addr) bool) {
+	if s.hist != nil {
+		s.hist.record(s, hosts, now, covered)
+		return
+	}
 	for _, h := range hosts {
 		d := s.remember(h, now)
 		d.LastSeen = now

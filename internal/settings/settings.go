@@ -31,18 +31,28 @@ type Settings struct {
 	Ports   []uint16        // TCP ports looked for on live hosts
 	Method  icmpsock.Method // Auto, or a method to force
 	Lookups bool            // look up host names
+	// LinkLocal finds the IPv6 link-local neighbours (ff02::1); off,
+	// nothing is sent to them (scanner.Traffic.NoLinkLocal).
+	LinkLocal bool
+	// WatchInterval is how often the app's Watch switch scans; the
+	// limits are `netscanner watch --interval`'s
+	// (targets.CheckWatchInterval).
+	WatchInterval time.Duration
 }
 
 // DefaultSettings match the command line's defaults.
 func DefaultSettings() Settings {
 	c := scanner.DefaultConfig()
 	return Settings{
-		Timeout: c.Timeout,
-		Retries: c.Retries,
-		Rate:    c.Rate,
-		Ports:   scanner.DefaultPorts(),
-		Method:  icmpsock.Auto,
-		Lookups: true,
+		Timeout:   c.Timeout,
+		Retries:   c.Retries,
+		Rate:      c.Rate,
+		Ports:     scanner.DefaultPorts(),
+		Method:    icmpsock.Auto,
+		Lookups:   true,
+		LinkLocal: true,
+
+		WatchInterval: targets.DefaultWatchInterval,
 	}
 }
 
@@ -52,9 +62,10 @@ func (s Settings) Config() scanner.Config {
 	c.Timeout = s.Timeout
 	c.Retries = s.Retries
 	c.Rate = s.Rate
-	// Enrichment learns names, MACs, makers and open ports; IPv6
-	// link-local neighbours come along, as on the command line.
-	c.Enrich = &scanner.Enrich{Names: s.Lookups, Ports: s.Ports, LinkLocal: true}
+	// Enrichment learns names, MACs, makers and open ports, and finds
+	// the IPv6 link-local neighbours; the switches mean what the command
+	// line's do (docs/packets.md).
+	c.Enrich = scanner.Traffic{NoNames: !s.Lookups, NoLinkLocal: !s.LinkLocal, Ports: s.Ports}.Enrich()
 	return c
 }
 
@@ -77,7 +88,7 @@ func (s Settings) Check() error {
 	if _, err := icmpsock.ParseMethod(string(s.Method)); err != nil {
 		return err
 	}
-	return nil
+	return targets.CheckWatchInterval(s.WatchInterval)
 }
 
 // Clamp brings every setting into range, replacing what cannot be
@@ -103,7 +114,27 @@ func (s Settings) Clamp() Settings {
 	} else {
 		s.Method = icmpsock.Auto
 	}
+	if s.WatchInterval == 0 {
+		s.WatchInterval = d.WatchInterval
+	}
+	s.WatchInterval = min(max(s.WatchInterval, targets.MinWatchInterval), targets.MaxWatchInterval)
 	return s
+}
+
+// ParseWatchInterval reads the Watch switch's interval as the settings
+// form takes it: a number of minutes ("5"), or a duration with its unit
+// ("30s", "2h"), and checks it as `netscanner watch --interval` does.
+func ParseWatchInterval(text string) (time.Duration, error) {
+	text = strings.TrimSpace(text)
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		m, ferr := strconv.ParseFloat(text, 64)
+		if ferr != nil || math.IsNaN(m) || math.Abs(m) > float64(targets.MaxWatchInterval/time.Minute)*2 {
+			return 0, errors.New("watch interval " + strconv.Quote(text) + ": want a number of minutes, or a duration such as 30s or 2h")
+		}
+		d = time.Duration(m * float64(time.Minute))
+	}
+	return d, targets.CheckWatchInterval(d)
 }
 
 // ParseTimeoutMillis reads the timeout as the settings form takes it, a
@@ -141,6 +172,10 @@ type File struct {
 	Ports     []uint16 `json:"ports"`
 	Method    string   `json:"method"`
 	Lookups   *bool    `json:"lookups"`
+	LinkLocal *bool    `json:"link_local"`
+	// WatchIntervalS is the Watch switch's interval in seconds; 0
+	// (absent) is the default.
+	WatchIntervalS int64 `json:"watch_interval_s,omitempty"`
 }
 
 // FromFile reads settings from the store file, clamping what is out of
@@ -153,6 +188,10 @@ func FromFile(f File) Settings {
 		Ports:   f.Ports,
 		Method:  icmpsock.Method(f.Method),
 		Lookups: f.Lookups == nil || *f.Lookups,
+		// Absent (files written before the switch): on, the default.
+		LinkLocal: f.LinkLocal == nil || *f.LinkLocal,
+		// Absent: 0, which Clamp makes the default.
+		WatchInterval: time.Duration(min(max(f.WatchIntervalS, 0), int64(targets.MaxWatchInterval/time.Second))) * time.Second,
 	}
 	s = s.Clamp()
 	if f.Ports == nil {
@@ -163,7 +202,7 @@ func FromFile(f File) Settings {
 
 // ToFile is the settings as the store file keeps them.
 func (s Settings) ToFile() File {
-	lookups := s.Lookups
+	lookups, linkLocal := s.Lookups, s.LinkLocal
 	f := File{
 		TimeoutMS: s.Timeout.Milliseconds(),
 		Retries:   s.Retries,
@@ -171,6 +210,9 @@ func (s Settings) ToFile() File {
 		Ports:     s.Ports,
 		Method:    string(s.Method),
 		Lookups:   &lookups,
+		LinkLocal: &linkLocal,
+
+		WatchIntervalS: int64(s.WatchInterval / time.Second),
 	}
 	if f.Ports == nil {
 		f.Ports = []uint16{}

@@ -2,9 +2,12 @@ package settings
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"netscanner/scanner"
 )
 
 func TestSettingsCheckAndClamp(t *testing.T) {
@@ -68,11 +71,38 @@ func TestFileRoundTrip(t *testing.T) {
 	s := DefaultSettings()
 	s.Ports = []uint16{}
 	s.Lookups = false
+	s.LinkLocal = false
 	back := FromFile(s.ToFile())
-	if back.Timeout != s.Timeout || back.Retries != s.Retries || back.Rate != s.Rate || back.Lookups || back.Ports == nil || len(back.Ports) != 0 {
+	if back.Timeout != s.Timeout || back.Retries != s.Retries || back.Rate != s.Rate || back.Lookups || back.LinkLocal || back.Ports == nil || len(back.Ports) != 0 {
 		t.Errorf("round trip: %+v -> %+v", s, back)
 	}
-	if d := FromFile(File{}); d.Lookups != true || len(d.Ports) == 0 {
+	if d := FromFile(File{}); d.Lookups != true || d.LinkLocal != true || len(d.Ports) == 0 {
 		t.Errorf("an empty file does not give the defaults: %+v", d)
+	}
+}
+
+// TestConfigSwitches: the app's switches make the same enrichment as the
+// command line's (scanner.Traffic, the one place for the rule), so that
+// "off" silences the same packets in both (docs/packets.md).
+func TestConfigSwitches(t *testing.T) {
+	for _, tc := range []struct {
+		lookups, linkLocal bool
+		ports              []uint16
+		want               scanner.Traffic
+	}{
+		{true, true, scanner.DefaultPorts(), scanner.DefaultTraffic()},
+		{false, true, scanner.DefaultPorts(), scanner.Traffic{NoNames: true, Ports: scanner.DefaultPorts()}},
+		{true, false, scanner.DefaultPorts(), scanner.Traffic{NoLinkLocal: true, Ports: scanner.DefaultPorts()}},
+		{true, true, []uint16{}, scanner.Traffic{}},
+	} {
+		s := DefaultSettings()
+		s.Lookups, s.LinkLocal, s.Ports = tc.lookups, tc.linkLocal, tc.ports
+		got, want := s.Config().Enrich, tc.want.Enrich()
+		if got.Names != want.Names || got.LinkLocal != want.LinkLocal || !slices.Equal(got.Ports, want.Ports) {
+			t.Errorf("settings %+v: enrich %+v, want %+v", s, got, want)
+		}
+	}
+	if e := (scanner.Traffic{NoNames: true, NoLinkLocal: true}).Enrich(); e.Names || e.LinkLocal || len(e.Ports) != 0 {
+		t.Errorf("every switch off: %+v", e)
 	}
 }

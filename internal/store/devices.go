@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -227,4 +229,54 @@ func (s *Store) SetLabel(ctx context.Context, id int64, label string) error {
 		return fmt.Errorf("labelling device %d: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// Remember returns the device an observation is (by a MAC it used, else
+// by address), adding it if the store does not know it yet, without
+// recording a scan: the app labels a device the moment the user names it,
+// which may be before the scan that found it is recorded. A new device
+// gets at as its first and last seen.
+func (s *Store) Remember(ctx context.Context, o Observation, at time.Time) (Device, error) {
+	if err := s.need(ModeEdit, "remembering a device"); err != nil {
+		return Device{}, err
+	}
+	sgs := group([]Observation{o})
+	if len(sgs) == 0 {
+		return Device{}, fmt.Errorf("remembering a device: no valid address: %w", ErrNotFound)
+	}
+	sg := sgs[0]
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Device{}, fmt.Errorf("remembering a device: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := s.resolve(ctx, tx, sg, ms(at)); err != nil {
+		return Device{}, fmt.Errorf("remembering a device: %w", err)
+	}
+	if sg.deviceID == 0 {
+		key := addrKey(sg.addr)
+		if sg.mac != "" {
+			key = macKey(sg.mac)
+		}
+		names, _ := json.Marshal(sg.id.Names)
+		err := tx.QueryRowContext(ctx, `
+INSERT INTO devices (key, mac, first_seen, last_seen, addr, hostname, names, vendor, kind, model, friendly_name)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			key, sg.mac, ms(at), ms(at), sg.id.Addr, sg.id.Hostname, string(names), sg.id.Vendor, sg.id.Kind, sg.id.Model, sg.id.FriendlyName,
+		).Scan(&sg.deviceID)
+		if err == nil && sg.mac != "" {
+			err = addMAC(ctx, tx, sg.deviceID, sg.mac, ms(at), "")
+		}
+		if err != nil {
+			return Device{}, fmt.Errorf("remembering a device: %w", err)
+		}
+	}
+	d, err := loadDevice(ctx, tx, sg.deviceID)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return Device{}, fmt.Errorf("remembering a device: %w", err)
+	}
+	return d, nil
 }

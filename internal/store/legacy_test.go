@@ -78,6 +78,12 @@ func TestImportAppMemory(t *testing.T) {
 		!pi.Device.LastSeen.Equal(ts("2026-06-01T10:00:00Z")) {
 		t.Errorf("imported Pi on the next scan: %+v", pi)
 	}
+	// The imported phone, back with a new private MAC, is linked by the
+	// host name the old memory kept.
+	sc = record(t, s, c, nil, obs("198.18.100.42", "6e:11:22:33:44:55", time.Millisecond, "pixel-7.local"))
+	if ph := sc.Seen[0]; ph.Match != MatchLinked || ph.Device.Label != "Anna’s phone" {
+		t.Errorf("imported phone with a new private MAC: %+v", ph)
+	}
 }
 
 // TestImportMerges imports into a store that already knows a device: its

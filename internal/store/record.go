@@ -321,7 +321,7 @@ func (s *Store) linkOrCreate(ctx context.Context, tx *sql.Tx, pending []*sightin
 // candidates loads every known device with a MAC, with the evidence
 // continuity weighs.
 func candidates(ctx context.Context, tx *sql.Tx) ([]continuity.Candidate, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, mac, addr, names, friendly_name, services FROM devices WHERE mac != ''`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, mac, addr, hostname, names, friendly_name, services FROM devices WHERE mac != ''`)
 	if err != nil {
 		return nil, err
 	}
@@ -329,15 +329,18 @@ func candidates(ctx context.Context, tx *sql.Tx) ([]continuity.Candidate, error)
 	out := []continuity.Candidate{}
 	for rows.Next() {
 		var (
-			c                          continuity.Candidate
-			mac, addr, names, fn, svcs string
+			c                                    continuity.Candidate
+			mac, addr, hostname, names, fn, svcs string
 		)
-		if err := rows.Scan(&c.ID, &mac, &addr, &names, &fn, &svcs); err != nil {
+		if err := rows.Scan(&c.ID, &mac, &addr, &hostname, &names, &fn, &svcs); err != nil {
 			return nil, err
 		}
 		c.MAC, _ = net.ParseMAC(mac)
 		c.Addr, _ = netip.ParseAddr(addr)
-		c.Names, c.Services, c.FriendlyName = decodeList(names), decodeList(svcs), fn
+		// A device imported from the app's old memory has its host name
+		// and no list of names.
+		c.Names = append([]string{hostname}, decodeList(names)...)
+		c.Services, c.FriendlyName = decodeList(svcs), fn
 		out = append(out, c)
 	}
 	return out, rows.Err()

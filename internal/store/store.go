@@ -55,7 +55,7 @@ func (e *LockedError) Error() string {
 	if e.PID > 0 {
 		who = fmt.Sprintf("another netscanner (pid %d)", e.PID)
 	}
-	return fmt.Sprintf("%s is being recorded by %s; only one watcher may write to a history database (use another --db)", e.Path, who)
+	return fmt.Sprintf("%s is being recorded by %s; only one watcher may write to a history database", e.Path, who)
 }
 
 // Is makes errors.Is(err, ErrLocked) true.
@@ -213,6 +213,11 @@ func (s *Store) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("history database %s: %w", s.path, err)
 	}
+	// A few connections are plenty (one writer at a time anyway), and
+	// each holds its own page cache: a bounded pool keeps a long-running
+	// watcher small.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(2)
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

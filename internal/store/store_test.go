@@ -374,3 +374,32 @@ func TestReaderAfterRecorder(t *testing.T) {
 		t.Errorf("reader labelling: %v, want ErrMode", err)
 	}
 }
+
+func TestRemember(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	o := obs("198.18.0.5", "da:a1:19:00:00:05", 0, "phone.local")
+	d, err := s.Remember(ctx, o, t0)
+	if err != nil || d.Key != "mac:da:a1:19:00:00:05" || !d.FirstSeen.Equal(t0) || d.Hostname != "phone.local" {
+		t.Fatalf("Remember new: %+v, %v", d, err)
+	}
+	if err := s.SetLabel(ctx, d.ID, "Anna's phone"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Remember(ctx, o, t0.Add(time.Hour))
+	if err != nil || again.ID != d.ID || again.Label != "Anna's phone" || !again.LastSeen.Equal(t0) {
+		t.Errorf("Remember known: %+v, %v", again, err)
+	}
+	// The scan that found it is then no news.
+	res := record(t, s, c, nil, o)
+	if res.Seen[0].Match != MatchMAC || res.Seen[0].Device.Label != "Anna's phone" {
+		t.Errorf("scan after Remember: %+v", res.Seen[0])
+	}
+	if _, err := s.Remember(ctx, Observation{}, t0); err == nil {
+		t.Error("Remember of nothing succeeded")
+	}
+	r := openAt(t, s.Path(), ModeRead, c)
+	if _, err := r.Remember(ctx, o, t0); !errors.Is(err, ErrMode) {
+		t.Errorf("reader Remember: %v", err)
+	}
+}

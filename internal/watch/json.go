@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 )
 
 // EventJSON is the JSON shape of an event, shared by `netscanner watch
@@ -19,9 +20,13 @@ type EventJSON struct {
 	Note    string       `json:"note,omitempty"`
 }
 
-// HostJSON is a host as `netscanner scan --json` prints it.
+// HostJSON is a host as `netscanner scan --json` prints it (a test in
+// internal/cli keeps the two alike); alive is false for a device that
+// did not answer the scan (a left event's), whose host is what the store
+// kept.
 type HostJSON struct {
 	IP        string     `json:"ip"`
+	Alive     bool       `json:"alive"`
 	RTTms     float64    `json:"rtt_ms"`
 	TTL       *int       `json:"ttl"` // null when unknown
 	Method    string     `json:"method"`
@@ -36,6 +41,13 @@ type HostJSON struct {
 	Self      bool       `json:"self"`
 	Gateway   bool       `json:"gateway"`
 	Note      string     `json:"note"`
+	// What the host is (package identify).
+	Kind         string              `json:"kind"`
+	Model        string              `json:"model"`
+	FriendlyName string              `json:"friendly_name"`
+	Services     []identify.Service  `json:"services"`
+	Evidence     []identify.Evidence `json:"evidence"`
+	Confidence   float64             `json:"confidence"`
 }
 
 // PortJSON is an open port in HostJSON.
@@ -72,7 +84,7 @@ func (e Event) JSON() EventJSON {
 	out := EventJSON{
 		Event:  e.Kind,
 		Time:   stamp(e.Time),
-		Host:   NewHostJSON(e.Device.Host),
+		Host:   NewHostJSON(e.Device.Host, e.Device.Answered()),
 		Device: e.Device.JSON(),
 		Note:   e.Note,
 	}
@@ -104,9 +116,10 @@ func (d Device) JSON() DeviceJSON {
 }
 
 // NewHostJSON converts a host, with [] rather than null for empty lists.
-func NewHostJSON(h scanner.Host) HostJSON {
+func NewHostJSON(h scanner.Host, alive bool) HostJSON {
 	j := HostJSON{
 		IP:        addrString(h.Addr),
+		Alive:     alive,
 		RTTms:     float64(h.RTT.Microseconds()) / 1000,
 		Method:    string(h.Method),
 		Reason:    string(h.Reason),
@@ -119,6 +132,16 @@ func NewHostJSON(h scanner.Host) HostJSON {
 		Self:      h.Self,
 		Gateway:   h.Gateway,
 		Note:      h.Note,
+
+		Kind:         h.Identity.Kind.String(),
+		Model:        h.Identity.Model,
+		FriendlyName: h.Identity.FriendlyName,
+		Services:     append([]identify.Service{}, h.Identity.Services...),
+		Evidence:     append([]identify.Evidence{}, h.Identity.Evidence...),
+		Confidence:   h.Identity.Confidence,
+	}
+	if len(h.Reasons) == 0 && h.Reason != "" {
+		j.Reasons = []string{string(h.Reason)}
 	}
 	for _, r := range h.Reasons {
 		j.Reasons = append(j.Reasons, string(r))

@@ -91,7 +91,13 @@ func TestWatchLAN(t *testing.T) {
 	// Away from the LAN meanwhile (its switch port stops forwarding, its
 	// link stays up), as a phone reconnecting to Wi-Fi is not seen
 	// before it has its new address; avahi announces that address.
-	phoneMAC(t, lan, phone, avahi, rec, "7e:00:00:00:00:31", "198.18.100.31")
+	watchtest.Roam(t, lan, phone, "7e:00:00:00:00:31", "198.18.100.31", func(cut time.Time) bool {
+		if !avahi.LogContains("Registering new address record for 198.18.100.31") || !scannedSince(rec, cut) {
+			return false
+		}
+		time.Sleep(time.Second) // past avahi's probing
+		return true
+	})
 	linked := waitAny(t, rec, wait, "7e:00:00:00:00:31")
 	if linked.Kind != watch.Changed && linked.Kind != watch.Back {
 		t.Fatalf("the phone's new MAC: %s event, want changed (or back), linked: %v\nevents:\n%s", linked.Kind, linked, lines(rec.Events()))
@@ -148,28 +154,6 @@ func lines(events []watch.Event) string {
 		fmt.Fprintln(&b, e)
 	}
 	return b.String()
-}
-
-// phoneMAC gives the phone a new MAC and address while it is cut off
-// from the LAN, waits until avahi has announced the new address and a
-// scan that started after the cut is over (a scan that saw the old MAC
-// and the new one would see two devices at once), and plugs it back.
-func phoneMAC(t *testing.T, lan *testnet.Bridged, phone *testnet.BridgedHost, avahi *daemons.Daemon, rec *watchtest.Recorder, mac, addr string) {
-	t.Helper()
-	watchtest.Unplug(t, lan, phone, true)
-	cut := time.Now()
-	phone.NS.Run("ip", "link", "set", phone.If, "address", mac)
-	phone.NS.Run("ip", "addr", "flush", "dev", phone.If)
-	phone.NS.Run("ip", "addr", "add", addr+"/24", "dev", phone.If)
-	deadline := time.Now().Add(60 * time.Second)
-	for !avahi.LogContains("Registering new address record for "+addr) || !scannedSince(rec, cut) {
-		if time.Now().After(deadline) {
-			t.Fatalf("avahi did not announce %s, or no scan since the change:\n%s", addr, avahi.Log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(time.Second) // past avahi's probing
-	watchtest.Unplug(t, lan, phone, false)
 }
 
 // scannedSince is true once a scan that started after t is over.

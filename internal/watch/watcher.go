@@ -24,13 +24,15 @@ import (
 
 	"netscanner/internal/store"
 	"netscanner/scanner"
+	"netscanner/scanner/targets"
 )
 
-// Limits and defaults of a Watcher.
+// Limits and defaults of a Watcher. The interval's live in
+// scanner/targets, shared with the app's Watch switch.
 const (
-	DefaultInterval  = 5 * time.Minute
-	MinInterval      = 10 * time.Second
-	MaxInterval      = 7 * 24 * time.Hour
+	DefaultInterval  = targets.DefaultWatchInterval
+	MinInterval      = targets.MinWatchInterval
+	MaxInterval      = targets.MaxWatchInterval
 	DefaultDownAfter = 3
 	MaxDownAfter     = 1000
 )
@@ -38,7 +40,7 @@ const (
 // ErrInterval and ErrDownAfter are wrapped by the errors of CheckInterval
 // and CheckDownAfter (and so of New).
 var (
-	ErrInterval  = errors.New("bad interval")
+	ErrInterval  = targets.ErrWatchInterval
 	ErrDownAfter = errors.New("bad down-after count")
 )
 
@@ -48,15 +50,12 @@ func CheckInterval(d time.Duration) error {
 	return checkInterval(d, MinInterval)
 }
 
+// checkInterval is CheckInterval with a test's lower floor.
 func checkInterval(d, minimum time.Duration) error {
-	switch {
-	case d < minimum:
-		return fmt.Errorf("%w %v: scanning more often than every %v floods the network for no news; want %v to %v",
-			ErrInterval, d, minimum, minimum, MaxInterval)
-	case d > MaxInterval:
-		return fmt.Errorf("%w %v: want %v to %v", ErrInterval, d, minimum, MaxInterval)
+	if d >= minimum && d < MinInterval {
+		return nil
 	}
-	return nil
+	return targets.CheckWatchInterval(d)
 }
 
 // CheckDownAfter refuses a missed-scan count outside 1 to MaxDownAfter.
@@ -250,10 +249,8 @@ func (w *Watcher) derive(at time.Time, hosts []scanner.Host, rec store.ScanResul
 	var events []Event
 	answered := make(map[int64]scanner.Host, len(rec.Seen))
 	for _, s := range rec.Seen {
-		var h scanner.Host
-		if len(s.Observations) > 0 && s.Observations[0] >= 0 && s.Observations[0] < len(hosts) {
-			h = hosts[s.Observations[0]]
-		} else {
+		h, ok := primary(hosts, s)
+		if !ok {
 			h = hostOf(s.Device)
 		}
 		answered[s.Device.ID] = h
@@ -313,6 +310,29 @@ func (w *Watcher) device(d store.Device, h scanner.Host) Device {
 		FirstSeen:    d.FirstSeen,
 		LastSeen:     d.LastSeen,
 	}
+}
+
+// primary is the host, of those a device answered as in one scan, that
+// stands for it: the one at the address the store keeps for the device
+// (IPv4 when it has one), else an IPv4 one, else the first.
+func primary(hosts []scanner.Host, s store.Seen) (scanner.Host, bool) {
+	best := -1
+	for _, i := range s.Observations {
+		if i < 0 || i >= len(hosts) {
+			continue
+		}
+		h := hosts[i]
+		switch {
+		case h.Addr.WithZone("").String() == s.Device.Addr:
+			return h, true
+		case best < 0, h.Addr.Unmap().Is4() && !hosts[best].Addr.Unmap().Is4():
+			best = i
+		}
+	}
+	if best < 0 {
+		return scanner.Host{}, false
+	}
+	return hosts[best], true
 }
 
 // title names a device in a continuity note: as the user knows it.

@@ -112,10 +112,17 @@ var DefaultTypes = []string{
 // ids), model (AirPlay, _device-info, NAS), am (AirPlay/RAOP model), rpmd
 // (companion-link model), note (printer location), manufacturer, mfg, mdl,
 // vendor, ci (HomeKit accessory category), n (Amazon device name),
-// displaymodel, osxvers and srcvers (Apple software versions).
+// displaymodel, osxvers and srcvers (Apple software versions); and those
+// package identify's rules read: app and gen (Shelly), friendly_name,
+// platform, board and project_name (ESPHome), location_name and version
+// (Home Assistant), modelid (Hue), mn and vn (Thread border routers),
+// path and adminurl (where a service's page is). A test in package
+// scanner checks that every key the rules read is here.
 var IdentityKeys = []string{
 	"md", "fn", "ty", "product", "usb_mfg", "usb_mdl", "model", "am", "rpmd", "note",
 	"manufacturer", "mfg", "mdl", "vendor", "ci", "n", "displaymodel", "osxvers", "srcvers",
+	"app", "gen", "friendly_name", "platform", "board", "project_name", "location_name", "version",
+	"modelid", "mn", "vn", "path", "adminurl",
 }
 
 // Service is one DNS-SD service instance a host announced about itself.

@@ -131,9 +131,11 @@ func wantAvahi(t *testing.T, all map[netip.Addr][]Service, addrs ...netip.Addr) 
 	}
 }
 
-// TestAvahiLAN browses a LAN with the real avahi-daemon as root in this
-// process, and as nobody in a child process: both find the printer and
-// the streamer on the host's IPv4 and IPv6 link-local addresses, and
+// TestAvahiLAN browses a LAN with two real avahi-daemons as root in this
+// process (shared port 5353, and legacy queries only), and as nobody and
+// as a confined user (no capabilities) in a child process: each finds
+// the printer and the streamer on the first host's IPv4 and global IPv6
+// addresses, the speaker on the second's IPv4 and link-local ones, and
 // nothing on the silent host.
 func TestAvahiLAN(t *testing.T) {
 	lan, h := avahiLAN(t)
@@ -172,34 +174,40 @@ func TestAvahiLAN(t *testing.T) {
 		wantAvahi(t, all, h.Addr4, ll)
 	})
 
-	t.Run("nobody", func(t *testing.T) {
-		bin := testnet.WorldExecutableCopy(t)
-		cmd := lan.Scanner.Command(testnet.Nobody, bin, "-test.run=^TestBrowseHelper$", "-test.v")
-		cmd.Env = append(os.Environ(), "DNSSD_HELPER_IF="+lan.ScannerIf)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("helper as nobody: %v\n%s", err, out)
-		}
-		_, res, ok := strings.Cut(string(out), "RESULT ")
-		if !ok {
-			t.Fatalf("no result:\n%s", out)
-		}
-		res, _, _ = strings.Cut(res, "\n")
-		var got helperResult
-		if err := json.Unmarshal([]byte(res), &got); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		t.Logf("as uid %d: stats %+v", got.UID, got.Stats)
-		if got.UID != 65534 {
-			t.Errorf("helper ran as uid %d", got.UID)
-		}
-		all := map[netip.Addr][]Service{}
-		for k, v := range got.Services {
-			all[netip.MustParseAddr(k)] = v
-		}
-		wantSpeaker(t, lan, all)
-		wantAvahi(t, all, h.Addr4, ll)
-	})
+	bin := testnet.WorldExecutableCopy(t)
+	for _, u := range []testnet.User{testnet.Nobody, testnet.Confined} {
+		t.Run(u.String(), func(t *testing.T) { unprivileged(t, lan, h, bin, u) })
+	}
+}
+
+// unprivileged runs the helper test as u and checks what it found.
+func unprivileged(t *testing.T, lan *testnet.Bridged, h *testnet.BridgedHost, bin string, u testnet.User) {
+	t.Helper()
+	cmd := lan.Scanner.Command(u, bin, "-test.run=^TestBrowseHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "DNSSD_HELPER_IF="+lan.ScannerIf)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper as %s: %v\n%s", u, err, out)
+	}
+	_, res, ok := strings.Cut(string(out), "RESULT ")
+	if !ok {
+		t.Fatalf("no result:\n%s", out)
+	}
+	res, _, _ = strings.Cut(res, "\n")
+	var got helperResult
+	if err := json.Unmarshal([]byte(res), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	t.Logf("as uid %d: stats %+v", got.UID, got.Stats)
+	if got.UID != 65534 {
+		t.Errorf("helper ran as uid %d", got.UID)
+	}
+	all := map[netip.Addr][]Service{}
+	for k, v := range got.Services {
+		all[netip.MustParseAddr(k)] = v
+	}
+	wantSpeaker(t, lan, all)
+	wantAvahi(t, all, h.Addr4, h.Addr6)
 }
 
 type helperResult struct {
@@ -208,7 +216,7 @@ type helperResult struct {
 	Stats    Stats
 }
 
-// TestBrowseHelper is the part of TestAvahiLAN that runs as nobody. Run
+// TestBrowseHelper is the part of TestAvahiLAN that runs unprivileged. Run
 // directly, it has nothing to do.
 func TestBrowseHelper(t *testing.T) {
 	ifname := os.Getenv("DNSSD_HELPER_IF")

@@ -58,7 +58,7 @@ type Evidence struct {
 }
 
 // String says the evidence in one line: "_googlecast._tcp
-// md=Chromecast Ultra -> streaming stick, weight 0.9".
+// md=Chromecast Ultra → streaming stick, weight 0.9".
 func (e Evidence) String() string {
 	var says []string
 	if e.Kind != KindUnknown {
@@ -70,7 +70,7 @@ func (e Evidence) String() string {
 	if e.Name != "" {
 		says = append(says, "name "+strconv.Quote(e.Name))
 	}
-	return e.Fact + " -> " + strings.Join(says, ", ") + ", weight " + strconv.FormatFloat(e.Weight, 'f', -1, 64)
+	return e.Fact + " → " + strings.Join(says, ", ") + ", weight " + strconv.FormatFloat(e.Weight, 'f', -1, 64)
 }
 
 // Identify says what the host the facts describe is, with the rules

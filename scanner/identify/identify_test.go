@@ -234,11 +234,11 @@ func TestEvidenceString(t *testing.T) {
 	if len(id.Evidence) == 0 {
 		t.Fatal("no evidence")
 	}
-	if got, want := id.Evidence[0].String(), `_googlecast._tcp md=Chromecast Ultra -> streaming stick, model "Chromecast Ultra", name "Living Room TV", weight 0.9`; got != want {
+	if got, want := id.Evidence[0].String(), `_googlecast._tcp md=Chromecast Ultra → streaming stick, model "Chromecast Ultra", name "Living Room TV", weight 0.9`; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	id = Identify(Facts{Services: []Service{svc("_companion-link._tcp", "Alice's iPhone", 1, "rpMd=iPhone14,2")}})
-	if got := id.Evidence[0].String(); got != `_companion-link._tcp rpMd=iPhone14,2 -> phone, model "iPhone 13 Pro", weight 0.9` {
+	if got := id.Evidence[0].String(); got != `_companion-link._tcp rpMd=iPhone14,2 → phone, model "iPhone 13 Pro", weight 0.9` {
 		t.Errorf("TXT key spelling: %s", got)
 	}
 	for f, want := range map[string]Facts{

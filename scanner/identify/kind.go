@@ -29,6 +29,9 @@ const (
 	kindCount
 )
 
+// NumKinds is the number of kinds, for arrays indexed by Kind.
+const NumKinds = int(kindCount)
+
 // kindNames are the kinds' names in JSON, in the rules file and in the
 // device icons' file names; kindLabels are the words a user reads.
 var (

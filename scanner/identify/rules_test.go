@@ -50,7 +50,7 @@ func TestEveryRule(t *testing.T) {
 			if _, ok := ru.apply(&empty, r); ok {
 				t.Error("matches an empty fact")
 			}
-			if !strings.Contains(e.String(), " -> ") || e.Fact == "" {
+			if !strings.Contains(e.String(), " → ") || e.Fact == "" {
 				t.Errorf("evidence %q", e.String())
 			}
 		})

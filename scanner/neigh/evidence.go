@@ -357,9 +357,9 @@ func ParamsOf(iface string, v6 bool) (Params, error) {
 			errs = append(errs, err)
 			return
 		}
-		v, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || v < 0 {
-			errs = append(errs, fmt.Errorf("neigh: %s%s: bad value %q", dir, name, bytes.TrimSpace(b)))
+		v, err := parseParam(b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("neigh: %s%s: %w", dir, name, err))
 			return
 		}
 		set(v)
@@ -369,4 +369,28 @@ func ParamsOf(iface string, v6 bool) (Params, error) {
 	read("ucast_solicit", func(v int) { p.UcastSolicit = v })
 	read("delay_first_probe_time", func(v int) { p.DelayFirstProbe = time.Duration(v) * time.Second })
 	return p, errors.Join(errs...)
+}
+
+// maxParam bounds a setting: the kernel keeps these times in jiffies
+// and counts in small integers, so anything above a day's milliseconds is
+// nonsense, and would overflow a time.Duration of seconds besides.
+const maxParam = 86_400_000
+
+// parseParam parses one neighbour setting as /proc/sys shows it: a
+// non-negative decimal number and a newline.
+func parseParam(b []byte) (int, error) {
+	t := strings.TrimSpace(string(b))
+	v, err := strconv.Atoi(t)
+	if err != nil || v < 0 || v > maxParam {
+		return 0, fmt.Errorf("bad value %q", clip(t))
+	}
+	return v, nil
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
 }

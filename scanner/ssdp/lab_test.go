@@ -62,7 +62,8 @@ func wantDLNA(t *testing.T, d Device, ok bool) {
 }
 
 // TestMiniDLNALAN searches a LAN with the real minidlnad, as root in this
-// process and as nobody in a child process.
+// process, and as nobody and as a confined user (no capabilities) in a
+// child process.
 func TestMiniDLNALAN(t *testing.T) {
 	lan := testnet.NewBridged(t,
 		testnet.BridgedSpec{Label: "dlna", MAC: "00:11:32:00:00:40", Addr4: "198.18.100.40"},
@@ -84,35 +85,41 @@ func TestMiniDLNALAN(t *testing.T) {
 		}
 	})
 
-	t.Run("nobody", func(t *testing.T) {
-		bin := testnet.WorldExecutableCopy(t)
-		cmd := lan.Scanner.Command(testnet.Nobody, bin, "-test.run=^TestSearchHelper$", "-test.v")
-		cmd.Env = append(os.Environ(), "SSDP_HELPER_IF="+lan.ScannerIf, "SSDP_HELPER_ADDR="+h.Addr4.String())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("helper as nobody: %v\n%s", err, out)
-		}
-		_, res, ok := strings.Cut(string(out), "RESULT ")
-		if !ok {
-			t.Fatalf("no result:\n%s", out)
-		}
-		res, _, _ = strings.Cut(res, "\n")
-		var got struct {
-			UID    int
-			Device Device
-			OK     bool
-		}
-		if err := json.Unmarshal([]byte(res), &got); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		if got.UID != 65534 {
-			t.Errorf("helper ran as uid %d", got.UID)
-		}
-		wantDLNA(t, got.Device, got.OK)
-	})
+	bin := testnet.WorldExecutableCopy(t)
+	for _, u := range []testnet.User{testnet.Nobody, testnet.Confined} {
+		t.Run(u.String(), func(t *testing.T) { unprivileged(t, lan, h, bin, u) })
+	}
 }
 
-// TestSearchHelper is the part of TestMiniDLNALAN that runs as nobody.
+// unprivileged runs the helper test as u and checks what it found.
+func unprivileged(t *testing.T, lan *testnet.Bridged, h *testnet.BridgedHost, bin string, u testnet.User) {
+	t.Helper()
+	cmd := lan.Scanner.Command(u, bin, "-test.run=^TestSearchHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "SSDP_HELPER_IF="+lan.ScannerIf, "SSDP_HELPER_ADDR="+h.Addr4.String())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper as %s: %v\n%s", u, err, out)
+	}
+	_, res, ok := strings.Cut(string(out), "RESULT ")
+	if !ok {
+		t.Fatalf("no result:\n%s", out)
+	}
+	res, _, _ = strings.Cut(res, "\n")
+	var got struct {
+		UID    int
+		Device Device
+		OK     bool
+	}
+	if err := json.Unmarshal([]byte(res), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got.UID != 65534 {
+		t.Errorf("helper ran as uid %d", got.UID)
+	}
+	wantDLNA(t, got.Device, got.OK)
+}
+
+// TestSearchHelper is the part of TestMiniDLNALAN that runs unprivileged.
 // Run directly, it has nothing to do.
 func TestSearchHelper(t *testing.T) {
 	ifname := os.Getenv("SSDP_HELPER_IF")

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -90,6 +91,35 @@ func CheckRate(rate float64, fast bool) error {
 func CheckMaxHosts(n int) error {
 	if n < 1 || n > MaxMaxHosts {
 		return fmt.Errorf("max-hosts %d: want 1 to %d", n, MaxMaxHosts)
+	}
+	return nil
+}
+
+// Limits on how often a watcher scans: `netscanner watch --interval` and
+// the app's Watch switch both keep them.
+const (
+	// DefaultWatchInterval is the time between a watcher's scans unless
+	// the user says otherwise.
+	DefaultWatchInterval = 5 * time.Minute
+	// MinWatchInterval is the shortest: scanning more often floods the
+	// network for no news.
+	MinWatchInterval = 10 * time.Second
+	// MaxWatchInterval is the longest: a week.
+	MaxWatchInterval = 7 * 24 * time.Hour
+)
+
+// ErrWatchInterval is wrapped by CheckWatchInterval's errors.
+var ErrWatchInterval = errors.New("bad interval")
+
+// CheckWatchInterval refuses an interval between a watcher's scans outside
+// [MinWatchInterval, MaxWatchInterval].
+func CheckWatchInterval(d time.Duration) error {
+	switch {
+	case d < MinWatchInterval:
+		return fmt.Errorf("%w %v: scanning more often than every %v floods the network for no news; want %v to %v",
+			ErrWatchInterval, d, MinWatchInterval, MinWatchInterval, MaxWatchInterval)
+	case d > MaxWatchInterval:
+		return fmt.Errorf("%w %v: want %v to %v", ErrWatchInterval, d, MinWatchInterval, MaxWatchInterval)
 	}
 	return nil
 }

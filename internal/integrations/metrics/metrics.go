@@ -183,7 +183,11 @@ func (c deviceCollector) Collect(ch chan<- prometheus.Metric) {
 			continue // two store devices with one key: the first (present, latest) wins
 		}
 		seen[key] = true
-		lv := []string{key, Label(d.Name()), Label(d.Kind)}
+		kind := d.Kind
+		if kind == "" {
+			kind = "unknown"
+		}
+		lv := []string{key, Label(d.Name()), Label(kind)}
 		up := 0.0
 		if d.Present {
 			up = 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,10 +84,10 @@ func TestMosquitto(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	stop := func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		<-done
-	}
+	})
 	t.Cleanup(stop)
 
 	const piID, printerID = "mac_b8_27_eb_00_00_0a", "mac_9c_7b_ef_00_00_0c"

@@ -477,7 +477,7 @@ func (p *Publisher) discovery(id string, d watch.Device) string {
 		Device              dev               `json:"device"`
 		Origin              map[string]string `json:"origin"`
 	}{
-		UniqueID:            "netscanner_" + p.cfg.Node + "_" + id,
+		UniqueID:            p.cfg.Node + "_" + id,
 		StateTopic:          p.topic("device", id, "state"),
 		JSONAttributesTopic: p.topic("device", id, "attributes"),
 		PayloadHome:         "home",
@@ -487,7 +487,7 @@ func (p *Publisher) discovery(id string, d watch.Device) string {
 		PayloadAvailable:    "online",
 		PayloadNotAvailable: "offline",
 		Device: dev{
-			Identifiers:  []string{"netscanner_" + p.cfg.Node + "_" + id},
+			Identifiers:  []string{p.cfg.Node + "_" + id},
 			Name:         name,
 			Manufacturer: d.Host.Vendor,
 			Model:        d.Kind,

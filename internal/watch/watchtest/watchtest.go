@@ -159,3 +159,27 @@ func Unplug(t testing.TB, lan *testnet.Bridged, host *testnet.BridgedHost, unplu
 	}
 	lan.Switch.Run("bridge", "link", "set", "dev", port, "state", state)
 }
+
+// Roam gives host a new MAC and IPv4 address (addr, in the LAN's /24)
+// while it is cut off from the LAN, as a phone that rejoins Wi-Fi under
+// a new private MAC; it plugs the host back once ready(cut) holds, cut
+// being when it left. ready should wait for what a scan of the new
+// identity needs (its mDNS responder announcing addr) and for a scan
+// that started after cut to be over: a scan that saw both the old MAC
+// and the new one would rightly take them for two devices.
+func Roam(t testing.TB, lan *testnet.Bridged, host *testnet.BridgedHost, mac, addr string, ready func(cut time.Time) bool) {
+	t.Helper()
+	Unplug(t, lan, host, true)
+	cut := time.Now()
+	host.NS.Run("ip", "link", "set", host.If, "address", mac)
+	host.NS.Run("ip", "addr", "flush", "dev", host.If)
+	host.NS.Run("ip", "addr", "add", addr+"/24", "dev", host.If)
+	deadline := time.Now().Add(60 * time.Second)
+	for !ready(cut) {
+		if time.Now().After(deadline) {
+			t.Fatalf("watchtest: %s roamed to %s %s, and was not ready after 60s", host.Label, mac, addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	Unplug(t, lan, host, false)
+}
