@@ -72,10 +72,10 @@ type Options struct {
 	// Select's details open, for scripts that drive the app.
 	Trace io.Writer
 
-	// watchFloor lowers the Watch switch's minimum interval, and
-	// watchStep is called after each watch scan's report, on the UI
-	// goroutine: hooks for tests, never set by a user.
-	watchFloor time.Duration
+	// watchEvery replaces the Watch switch's interval, below its
+	// minimum, and watchStep is called after each watch scan's report,
+	// on the UI goroutine: hooks for tests, never set by a user.
+	watchEvery time.Duration
 	watchStep  func(watch.Report)
 
 	// started, if set, is closed once the app's event loop runs: workers

@@ -21,6 +21,7 @@ type settingsForm struct {
 	method    *widget.Select
 	lookups   *widget.Check
 	linkLocal *widget.Check
+	identify  *widget.Check // the command line's --no-identify, reversed
 	watch     *widget.Entry // the Watch switch's interval
 }
 
@@ -41,6 +42,7 @@ func newSettingsForm(s settings.Settings) *settingsForm {
 		lookups: widget.NewCheck("Look up host names", nil),
 		// The same switch as the command line's --no-link-local.
 		linkLocal: widget.NewCheck("Find IPv6 link-local neighbours", nil),
+		identify:  widget.NewCheck("Identify devices", nil),
 	}
 	f.timeout.SetText(strconv.FormatInt(s.Timeout.Milliseconds(), 10))
 	f.timeout.Validator = func(t string) error {
@@ -67,6 +69,7 @@ func newSettingsForm(s settings.Settings) *settingsForm {
 	f.method.SetSelected(string(s.Method))
 	f.lookups.SetChecked(s.Lookups)
 	f.linkLocal.SetChecked(s.LinkLocal)
+	f.identify.SetChecked(s.Identify)
 	f.watch = widget.NewEntry()
 	f.watch.SetText(formatWatchInterval(s.WatchInterval))
 	f.watch.Validator = func(t string) error {
@@ -85,6 +88,7 @@ func (f *settingsForm) items() []*widget.FormItem {
 		{Text: "Method", Widget: f.method, HintText: "auto picks the best that works here."},
 		{Text: "", Widget: f.lookups},
 		{Text: "", Widget: f.linkLocal, HintText: "Ping ff02::1 for devices with only an fe80:: address."},
+		{Text: "", Widget: f.identify, HintText: "Ask devices what they are: DNS-SD, UPnP, web and SSH banners."},
 		{Text: "Watch every", Widget: f.watch, HintText: "Minutes between scans while Watch is on (or 30s, 2h)."},
 	}
 }
@@ -108,6 +112,7 @@ func (f *settingsForm) settings() (settings.Settings, error) {
 	}
 	s.Lookups = f.lookups.Checked
 	s.LinkLocal = f.linkLocal.Checked
+	s.Identify = f.identify.Checked
 	if s.WatchInterval, err = settings.ParseWatchInterval(f.watch.Text); err != nil {
 		return s, err
 	}
@@ -135,6 +140,9 @@ func (u *UI) showSettings() {
 		}
 		if s.Method != old.Method {
 			u.refreshMethod(s.Method)
+		}
+		if s.WatchInterval != old.WatchInterval {
+			u.restartWatch()
 		}
 	}, u.win)
 	d.Resize(fyne.NewSize(520, 0))

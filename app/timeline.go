@@ -434,20 +434,22 @@ func (r *rttRenderer) Refresh() {
 	}
 }
 
-// pool keeps a renderer's canvas objects from one refresh to the next.
+// pool keeps a renderer's canvas objects from one refresh to the next:
+// items are those in use, made those ever made.
 type pool[T fyne.CanvasObject] struct {
 	items []T
+	made  []T
 }
 
 // resize makes the pool hold n objects, making new ones with mk.
 func (p *pool[T]) resize(n int, mk func() T) {
-	for len(p.items) < n {
-		p.items = append(p.items, mk())
+	for len(p.made) < n {
+		p.made = append(p.made, mk())
 	}
-	p.items = p.items[:n]
+	p.items = p.made[:n]
 }
 
-// add appends the pool's objects to objs.
+// add appends the pool's objects in use to objs.
 func (p *pool[T]) add(objs []fyne.CanvasObject) []fyne.CanvasObject {
 	for _, o := range p.items {
 		objs = append(objs, o)

@@ -87,6 +87,9 @@ func (u *UI) startWatch() {
 		return
 	}
 	interval := u.store.Settings().WatchInterval
+	if u.opts.watchEvery > 0 {
+		interval = u.opts.watchEvery
+	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	run := &watchRun{cancel: cancel, done: make(chan struct{}), interval: interval}
 	var pending []watch.Event // touched by the watcher's goroutine only
@@ -103,7 +106,7 @@ func (u *UI) startWatch() {
 		Store:       hist,
 		Interval:    interval,
 		Sinks:       []watch.Sink{sink},
-		MinInterval: u.opts.watchFloor,
+		MinInterval: u.opts.watchEvery,
 	})
 	if err != nil {
 		cancel()

@@ -24,6 +24,8 @@
 #   LANRESPONDER=path the responder for scenario 2 (default: built with go)
 #   SWEEP_OUTPUT=dir  keep every tool's raw output there
 #   ENRICH=1          also time netscanner with names and ports (its default)
+#   IDENTIFY=1        also time netscanner with every default on, with all
+#                     enrichment off, and with defaults but --no-identify
 #
 # Needs root, iproute2, setpriv, and whichever of fping, nmap, zmap exist.
 set -euo pipefail
@@ -347,6 +349,17 @@ sweep() {
 		if [[ ${ENRICH:-0} == 1 ]]; then
 			each "netscanner (root, names+ports)" json "$NS_BIN" \
 				scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --method raw "$prefix"
+		fi
+		if [[ ${IDENTIFY:-0} == 1 ]]; then
+			# Every default on (names, ports, link-local, identification)
+			# against every enrichment off, side by side.
+			each "netscanner (root, every default on)" json "$NS_BIN" \
+				scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --method raw "$prefix"
+			each "netscanner (root, all enrichment off)" json "$NS_BIN" \
+				scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --method raw \
+				--no-names --ports none --no-link-local --no-identify "$prefix"
+			each "netscanner (root, defaults but --no-identify)" json "$NS_BIN" \
+				scan --json --rate "$rate" --timeout "${tmo}ms" --retries 1 --method raw --no-identify "$prefix"
 		fi
 	fi
 }

@@ -266,7 +266,7 @@ type scan struct {
 	// look found, as reported.
 	looks     fifo
 	seenHosts map[netip.Addr]Host
-	settled   []netip.Addr // seen hosts past their deadline, for enrichment to hear of
+	settled   []netip.Addr  // seen hosts past their deadline, for enrichment to hear of
 	silent    *silentFinder // nil: no address judged by the table
 	started   int           // addresses handed to the sender's first Send
 	done      int           // addresses with a verdict: found, refused or given up

@@ -1,10 +1,13 @@
 package scanner
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"netscanner/scanner/dnssd"
 	"netscanner/scanner/identify"
@@ -56,5 +59,45 @@ func TestIdentifyTypesValid(t *testing.T) {
 	_, err := dnssd.Start(t.Context(), dnssd.Config{Scanned: func(netip.Addr) bool { return false }, Types: identifyTypes()})
 	if !errors.Is(err, dnssd.ErrNoLinks) {
 		t.Errorf("types %v: %v", identifyTypes(), err)
+	}
+}
+
+// TestEnrichTail: with Wait left at 0, a job still running when the sweep
+// ends is cut once it has had tailMinJob, or tailAfterSweep has passed
+// (whichever is later), instead of waiting out its own budget; every
+// host is still closed and reported with what was known. A job that
+// answers in time keeps its answer.
+func TestEnrichTail(t *testing.T) {
+	f := homeLAN()
+	f.silent = true
+	conn := newFakeConn(map[netip.Addr]fakeHost{ip("198.18.7.2"): {}, ip("198.18.7.3"): {}}, 16, 0, 0)
+	defer conn.Close()
+	rec := newRecorder(t)
+	e := &Enrich{Names: true, Ports: []uint16{9999}, env: f.env()}
+	e.env.dial = func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }
+	var swept time.Time
+	emit := func(ev Event) {
+		if ev.Kind == Progress && ev.Done == ev.Total && swept.IsZero() {
+			swept = time.Now()
+		}
+		rec.emit(ev)
+	}
+	sum, err := Scan(t.Context(), conn, mustTargets(t, "198.18.7.2-3"), fastSweep(e), emit)
+	end := time.Now()
+	got := rec.check(sum, err)
+	if swept.IsZero() {
+		t.Fatal("no progress event for the sweep's end")
+	}
+	// Silent lookups and connects never end by themselves: only the
+	// tail's cut ends them, within tailMinJob of the sweep's end plus
+	// scheduling slack, far below DefaultEnrichWait.
+	if tail := end.Sub(swept); tail > tailMinJob+tailAfterSweep+500*time.Millisecond {
+		t.Errorf("enrichment ran %v after the sweep", tail)
+	}
+	if !slices.Equal(got[ip("198.18.7.2")].MAC, macPi) {
+		t.Errorf("what was learnt before the cut is lost: %+v", got)
+	}
+	if f.nameLookups.Load() == 0 {
+		t.Error("no name lookup ran")
 	}
 }

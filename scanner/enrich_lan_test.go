@@ -129,7 +129,7 @@ func TestEnrichLAN(t *testing.T) {
 			rows[strings.Fields(l)[0]] = l
 		}
 		head := strings.Fields(lines[0])
-		if !slices.Equal(head, []string{"IP", "RTT", "TTL", "REASON", "MAC", "VENDOR", "NAME", "PORTS"}) {
+		if !slices.Equal(head, []string{"IP", "RTT", "TTL", "REASON", "MAC", "VENDOR", "KIND", "MODEL/NAME", "NAME", "PORTS"}) {
 			t.Errorf("header %q", lines[0])
 		}
 		for _, lh := range lan.Hosts {

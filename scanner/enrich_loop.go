@@ -302,6 +302,16 @@ func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.
 				waiting = true
 				startWait()
 				clock.sweepOver()
+				if clock.on {
+					// The sweep's sockets and table are gone: the line
+					// drains twice as wide, each job on the tail's bound.
+					for _, a := range links.grow(2 * enrichHosts) {
+						run(linkJob, a)
+					}
+					for _, a := range lookups.grow(2 * nameLookups) {
+						run(namesJob, a)
+					}
+				}
 				if !rounds.over && clock.on {
 					// One round of each, whoever answers; after the
 					// sweep, no longer than that.
@@ -432,6 +442,20 @@ func (q *lineUp) drop() []netip.Addr {
 	w := q.waiting
 	q.waiting = nil
 	return w
+}
+
+// grow raises the line's limit and returns the jobs that may start now,
+// oldest first; they count as running.
+func (q *lineUp) grow(limit int) []netip.Addr {
+	q.limit = max(q.limit, limit)
+	n := min(q.limit-q.running, len(q.waiting))
+	if n <= 0 {
+		return nil
+	}
+	start := q.waiting[:n:n]
+	q.waiting = q.waiting[n:]
+	q.running += n
+	return start
 }
 
 // busy reports whether any job is running or waiting.

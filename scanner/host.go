@@ -18,7 +18,7 @@ const (
 	ReasonEchoReply Reason = "echo-reply" // answered an echo request
 	ReasonTCPReset  Reason = "tcp-rst"    // refused a TCP connect: up, port closed
 	ReasonTCPOpen   Reason = "tcp-open"   // accepted a TCP connect
-	ReasonNeighbour Reason = "neighbour"  // the kernel resolved its MAC address
+	ReasonNeighbour Reason = "neighbour"  // the kernel resolved its MAC address during the scan (as Reason: it answered nothing else; silent.go)
 	ReasonMDNS      Reason = "mdns"       // answered a multicast DNS query
 	ReasonNetBIOS   Reason = "netbios"    // answered a NetBIOS node status query
 	ReasonSSDP      Reason = "ssdp"       // answered an SSDP search (identification)

@@ -33,7 +33,7 @@ type identHost struct {
 		Rule   string  `json:"rule"`
 		Weight float64 `json:"weight"`
 	} `json:"evidence"`
-	Confidence float64 `json:"confidence"`
+	Confidence float64  `json:"confidence"`
 	Reasons    []string `json:"reasons"`
 }
 
@@ -236,4 +236,3 @@ func buildCLI(t *testing.T) string {
 	}
 	return bin
 }
-

@@ -11,9 +11,9 @@ package scanner
 // of a network's addresses.
 //
 // So a sweep by the tcp method holds back the hosts it finds by tcp-open
-// until it can tell. As soon as those held show timings that differ, they
-// are real and go out, and so does every later one; otherwise they wait
-// for the sweep's end. There, if more than tcpOpenShare of the addresses
+// until it can tell. As soon as enough of those held (tcpOpenEarly) show
+// timings that differ, they are real and go out, and so does every later
+// one; otherwise they wait for the sweep's end. There, if more than tcpOpenShare of the addresses
 // scanned (and at least tcpOpenMin) answered by tcp-open alone, in nearly
 // the same time, they are reported flagged Implausible, with a Note, and
 // left out of Summary.Alive; the Summary says why. Hosts found any other
@@ -37,12 +37,17 @@ const (
 	// handful of addresses may all be servers.
 	tcpOpenMin = 8
 	// tcpOpenSpread and tcpOpenSpreadRel bound "nearly the same time":
-	// the 10th to 90th percentile of the connect times within 1 ms plus
-	// a quarter of their median. One proxy answers every connect from
-	// the same place; devices on a LAN differ by more (Wi-Fi by
-	// milliseconds, sleeping phones by hundreds).
-	tcpOpenSpread    = time.Millisecond
-	tcpOpenSpreadRel = 0.25
+	// the middle half of the connect times (25th to 75th percentile)
+	// within 2 ms plus half their median. One proxy answers every
+	// connect from the same place; devices on a LAN differ by more
+	// (Wi-Fi by milliseconds, sleeping phones by hundreds). The middle
+	// half, not the whole range, so that the few connects a busy machine
+	// times late do not make one proxy look like many devices.
+	tcpOpenSpread    = 2 * time.Millisecond
+	tcpOpenSpreadRel = 0.5
+	// tcpOpenEarly is how many held hosts it takes to release them early
+	// on their timings: enough that a few late measurements cannot.
+	tcpOpenEarly = 2 * tcpOpenMin
 )
 
 // ImplausibleHostNote is the Note of a host flagged Implausible.
@@ -76,7 +81,7 @@ func (j *tcpJudge) admit(h Host) []Host {
 		return []Host{h}
 	}
 	j.held = append(j.held, h)
-	if len(j.held) >= tcpOpenMin && !sameTiming(j.held) {
+	if len(j.held) >= tcpOpenEarly && !sameTiming(j.held) {
 		j.released = true
 		out := j.held
 		j.held = nil
@@ -106,12 +111,12 @@ func (j *tcpJudge) finish() (hosts []Host, implausible int, note string) {
 	return hosts, n, note
 }
 
-// sameTiming tells whether the hosts' round trips lie within
-// tcpOpenSpread + tcpOpenSpreadRel of their median, 10th to 90th
-// percentile.
+// sameTiming tells whether the middle half of the hosts' round trips
+// lies within tcpOpenSpread + tcpOpenSpreadRel of their median.
 func sameTiming(hs []Host) bool {
 	rtts := rttsOf(hs)
-	lo, mid, hi := rtts[len(rtts)/10], rtts[len(rtts)/2], rtts[(len(rtts)*9)/10]
+	n := len(rtts) - 1
+	lo, mid, hi := rtts[n/4], rtts[n/2], rtts[n*3/4]
 	return hi-lo <= tcpOpenSpread+time.Duration(tcpOpenSpreadRel*float64(mid))
 }
 

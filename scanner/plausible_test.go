@@ -24,6 +24,13 @@ func TestTCPJudge(t *testing.T) {
 	same := func(int) time.Duration { return 300 * time.Microsecond }
 	jitter := func(i int) time.Duration { return 300*time.Microsecond + time.Duration(i%3)*20*time.Microsecond }
 	varied := func(i int) time.Duration { return time.Duration(1+i*7%23) * time.Millisecond }
+	// One connect in five timed 5 to 9 ms late: a loaded scheduler.
+	busy := func(i int) time.Duration {
+		if i%5 == 0 {
+			return time.Duration(5+i%5) * time.Millisecond
+		}
+		return 80 * time.Microsecond
+	}
 	for _, tt := range []struct {
 		name        string
 		total       int
@@ -33,6 +40,7 @@ func TestTCPJudge(t *testing.T) {
 	}{
 		{"proxy: every address, one time", 40, tcpHosts(40, same), true, 0},
 		{"proxy with jitter", 254, tcpHosts(200, jitter), true, 0},
+		{"proxy timed by a busy machine", 254, tcpHosts(200, busy), true, 0},
 		{"devices: times differ", 40, tcpHosts(30, varied), false, 30},
 		{"a minority of servers in one rack", 40, tcpHosts(12, same), false, 0},
 		{"too few to judge", 10, tcpHosts(7, same), false, 0},

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
@@ -34,7 +35,8 @@ func benchLANSpecs() []testnet.BridgedSpec {
 // socket, root, discovery only: no names, no ports), with the neighbour
 // table's evidence off (the engine before it) and on, from empty tables
 // ("fresh") and right after another scan ("warm"). It reports the hosts
-// found per scan.
+// found per scan and, with the evidence on, when the last of the silent
+// ones was reported.
 //
 //	CI=true go test -tags migrated_fynedo -run '^$' -bench BenchmarkSilentLAN -benchtime 10x ./scanner/
 func BenchmarkSilentLAN(b *testing.B) {
@@ -50,6 +52,7 @@ func BenchmarkSilentLAN(b *testing.B) {
 				cfg.Enrich = &scanner.Enrich{}
 				cfg.IgnoreNeighbours = !on
 				var found int
+				var latest time.Duration // the last host the neighbour table found, from the scan's start
 				lan.Scanner.Do(func() {
 					conn, err := icmpsock.OpenRaw(icmpsock.Options{})
 					if err != nil {
@@ -62,7 +65,12 @@ func BenchmarkSilentLAN(b *testing.B) {
 							flushAll(lan)
 							b.StartTimer()
 						}
-						sum, err := scanner.Scan(b.Context(), conn, tg, cfg, func(scanner.Event) {})
+						start := time.Now()
+						sum, err := scanner.Scan(b.Context(), conn, tg, cfg, func(ev scanner.Event) {
+							if ev.Kind == scanner.HostFound && ev.Host.Reason == scanner.ReasonNeighbour {
+								latest = time.Since(start)
+							}
+						})
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -70,6 +78,9 @@ func BenchmarkSilentLAN(b *testing.B) {
 					}
 				})
 				b.ReportMetric(float64(found), "hosts")
+				if on {
+					b.ReportMetric(float64(latest.Milliseconds()), "ms-to-silent")
+				}
 			})
 		}
 	}

@@ -87,6 +87,50 @@ func TestSilentLAN(t *testing.T) {
 			checkSilent(t, lan, hosts, sum, tc.method, "win", "iot", "cam")
 		})
 	}
+
+	// The command line, as nobody with the method it picks (dgram): the
+	// same devices, the same evidence, on its JSON lines.
+	t.Run("cli", func(t *testing.T) {
+		flushAll(lan)
+		lan.Scanner.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+		hosts, stderr := runScan(t, lan.Scanner, testnet.Nobody, buildNetscanner(t), "--json", "--no-names", silentTargets[0], silentTargets[1])
+		for _, label := range []string{"win", "iot", "cam", "pi"} {
+			lh := lan.Host(label)
+			for _, a := range []netip.Addr{lh.Addr4, lh.Addr6} {
+				if !a.IsValid() {
+					continue
+				}
+				h := hosts[a.String()]
+				want := "neighbour"
+				if label == "pi" {
+					want = "echo-reply"
+				}
+				if h.Reason != want || h.MAC != lh.HW.String() || h.MACSource != "neighbour" {
+					t.Errorf("%s (%s): %s, want reason %s and MAC %s", a, label, h.line, want, lh.HW)
+				}
+			}
+		}
+		for a, h := range hosts {
+			if addr := netip.MustParseAddr(a); testnet.BridgedPrefix4.Contains(addr) || testnet.BridgedPrefix6.Contains(addr) {
+				if lanHost(lan, addr) == nil && addr != testnet.BridgedScanner4 && addr != testnet.BridgedScanner6 {
+					t.Errorf("absent address reported: %s", h.line)
+				}
+			}
+		}
+		if !strings.Contains(stderr, "by dgram") {
+			t.Errorf("stderr:\n%s", stderr)
+		}
+	})
+}
+
+// lanHost returns the device holding a, or nil.
+func lanHost(lan *testnet.Bridged, a netip.Addr) *testnet.BridgedHost {
+	for _, h := range lan.Hosts {
+		if h.Addr4 == a || h.Addr6 == a {
+			return h
+		}
+	}
+	return nil
 }
 
 // TestSilentRescan runs scans back to back on one LAN, unplugging a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -134,13 +135,21 @@ func runWatchCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "%snote: %s\n", watchPrefix, n)
 	}
 
+	// The method is chosen once, here, and said; each scan then opens a
+	// connection of that method and closes it, so that the watcher holds
+	// no socket between scans.
 	conn, report, err := e.open(ctx, icmpsock.Options{Method: cfg.scan.method, Timeout: cfg.scan.engine.Timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s%v\n", watchPrefix, err)
 		return exitFail
 	}
-	defer conn.Close()
+	method := conn.Method()
+	conn.Close()
 	announceMethodAs(stderr, watchPrefix, report)
+	open := func(ctx context.Context) (icmpsock.Conn, error) {
+		c, _, err := e.open(ctx, icmpsock.Options{Method: method, Timeout: cfg.scan.engine.Timeout})
+		return c, err
+	}
 
 	log := newLineLog(stderr)
 	sinks := []watch.Sink{newEventPrinter(stdout, cfg.json, log)}
@@ -191,8 +200,12 @@ func runWatchCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wr
 		sinks = append(sinks, hook)
 	}
 
+	// Minutes of idling follow each scan: hand its memory back to the
+	// system now, not over the scavenger's next minutes.
+	sinks = append(sinks, watch.SinkFuncs{OnScan: func(watch.Report) { debug.FreeOSMemory() }})
+
 	w, err := watch.New(watch.Config{
-		Scan:        watch.Scanner(conn, set, cfg.scan.engine),
+		Scan:        watch.Scanner(open, set, cfg.scan.engine),
 		Store:       st,
 		Interval:    cfg.interval,
 		DownAfter:   cfg.downAfter,

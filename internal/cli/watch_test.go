@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"netscanner/internal/daemons"
+	"netscanner/internal/integrations/metrics"
+	"netscanner/internal/integrations/webhook"
 	"netscanner/internal/store"
 	"netscanner/internal/testnet"
 	"netscanner/internal/watch"
@@ -275,7 +277,7 @@ func TestWatchLAN(t *testing.T) {
 			cancel()
 			<-code
 		}
-		if t.Failed() {
+		if t.Failed() || testing.Verbose() {
 			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 		}
 	})
@@ -514,4 +516,44 @@ func TestWatchSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseWatchArgs feeds arbitrary command lines to watch's flag
+// parser: it must not panic, and what it accepts must lie inside the
+// limits and be parsed by the integrations' own checks.
+func FuzzParseWatchArgs(f *testing.F) {
+	for _, s := range []string{
+		"--interval\x0010s\x00--down-after\x001\x00198.18.1.0/24",
+		"--metrics\x00:9750\x00--mqtt\x00mqtt://u:p@b/x?discovery=off",
+		"--webhook\x00http://198.18.1.1/h#x",
+		"--interval\x00-1h\x00--db\x00",
+		"--mqtt\x00mqtts://[::1]:0/a/+",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Split(line, "\x00")
+		c, err := parseWatchArgs(args, 0, io.Discard)
+		if err != nil {
+			return
+		}
+		if watch.CheckInterval(c.interval) != nil || watch.CheckDownAfter(c.downAfter) != nil {
+			t.Errorf("%q accepted interval %v, down-after %d", args, c.interval, c.downAfter)
+		}
+		if c.metrics != "" {
+			if _, err := metrics.ParseAddr(c.metrics); err != nil {
+				t.Errorf("%q accepted metrics address %q: %v", args, c.metrics, err)
+			}
+		}
+		if c.webhook != "" {
+			if _, err := webhook.ParseURL(c.webhook); err != nil {
+				t.Errorf("%q accepted webhook %q: %v", args, c.webhook, err)
+			}
+		}
+		for _, a := range c.scan.targets {
+			if len(a) > 1 && a[0] == '-' {
+				t.Errorf("%q accepted the flag-like target %q", args, a)
+			}
+		}
+	})
 }

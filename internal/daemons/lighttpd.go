@@ -57,7 +57,9 @@ func StartLighttpd(t testing.TB, ns *testnet.NS, spec LighttpdSpec) *Daemon {
 	WriteFile(t, www, "index.html", fmt.Sprintf("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1></body></html>\n",
 		html.EscapeString(spec.Title), html.EscapeString(spec.Title)))
 	var b strings.Builder
-	q := func(s string) string { return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"` }
+	q := func(s string) string {
+		return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+	}
 	host := spec.Addr.String()
 	if spec.Addr.Is6() {
 		host = "[" + host + "]"

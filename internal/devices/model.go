@@ -45,9 +45,9 @@ type Row struct {
 	// Identity is what the device is, with the user's label counted as
 	// one of its names (package identify).
 	Identity identify.Identity
-	Label string // the user's own name for the device, from memory
-	Key   string // the device's memory key; see DeviceKey
-	New   bool   // memory has never seen this device before
+	Label    string // the user's own name for the device, from memory
+	Key      string // the device's memory key; see DeviceKey
+	New      bool   // memory has never seen this device before
 	// Other holds the device's other addresses, in order: those the scan
 	// found with the same MAC address, such as the IPv6 link-local
 	// address beside the IPv4 one in Host.Addr.
@@ -419,6 +419,22 @@ func mergeHost(h, next *scanner.Host) {
 	if next.Note != "" {
 		h.Note = next.Note
 	}
+	if len(next.Services) > 0 {
+		h.Services = next.Services
+	}
+	if len(next.UPnP) > 0 {
+		h.UPnP = next.UPnP
+	}
+	if len(next.Web) > 0 {
+		h.Web = next.Web
+	}
+	if next.SSH != "" {
+		h.SSH = next.SSH
+	}
+	if len(next.Identity.Evidence) > 0 {
+		// The scan's latest identity is worked out from all it knew.
+		h.Identity = next.Identity
+	}
 	h.Enriched = h.Enriched || next.Enriched
 	h.Self = h.Self || next.Self
 	h.Gateway = h.Gateway || next.Gateway
@@ -451,6 +467,18 @@ func fillHost(h, other *scanner.Host) {
 		}
 		slices.SortFunc(ports, func(a, b scanner.Port) int { return cmp.Compare(a.Number, b.Number) })
 		h.Ports = ports
+	}
+	if len(h.Services) == 0 && len(other.Services) > 0 {
+		h.Services, h.Identity = other.Services, identify.Identity{}
+	}
+	if len(h.UPnP) == 0 && len(other.UPnP) > 0 {
+		h.UPnP, h.Identity = other.UPnP, identify.Identity{}
+	}
+	if len(h.Web) == 0 && len(other.Web) > 0 {
+		h.Web, h.Identity = other.Web, identify.Identity{}
+	}
+	if h.SSH == "" && other.SSH != "" {
+		h.SSH, h.Identity = other.SSH, identify.Identity{}
 	}
 	h.Self = h.Self || other.Self
 	h.Gateway = h.Gateway || other.Gateway

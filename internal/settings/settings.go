@@ -34,6 +34,9 @@ type Settings struct {
 	// LinkLocal finds the IPv6 link-local neighbours (ff02::1); off,
 	// nothing is sent to them (scanner.Traffic.NoLinkLocal).
 	LinkLocal bool
+	// Identify asks what devices are (DNS-SD, SSDP/UPnP, web and SSH
+	// banners); off, none of it is sent (scanner.Traffic.NoIdentify).
+	Identify bool
 	// WatchInterval is how often the app's Watch switch scans; the
 	// limits are `netscanner watch --interval`'s
 	// (targets.CheckWatchInterval).
@@ -51,6 +54,7 @@ func DefaultSettings() Settings {
 		Method:    icmpsock.Auto,
 		Lookups:   true,
 		LinkLocal: true,
+		Identify:  true,
 
 		WatchInterval: targets.DefaultWatchInterval,
 	}
@@ -65,7 +69,7 @@ func (s Settings) Config() scanner.Config {
 	// Enrichment learns names, MACs, makers and open ports, and finds
 	// the IPv6 link-local neighbours; the switches mean what the command
 	// line's do (docs/packets.md).
-	c.Enrich = scanner.Traffic{NoNames: !s.Lookups, NoLinkLocal: !s.LinkLocal, Ports: s.Ports}.Enrich()
+	c.Enrich = scanner.Traffic{NoNames: !s.Lookups, NoLinkLocal: !s.LinkLocal, NoIdentify: !s.Identify, Ports: s.Ports}.Enrich()
 	return c
 }
 
@@ -173,6 +177,8 @@ type File struct {
 	Method    string   `json:"method"`
 	Lookups   *bool    `json:"lookups"`
 	LinkLocal *bool    `json:"link_local"`
+	// Identify is absent in files older than the switch: on.
+	Identify *bool `json:"identify,omitempty"`
 	// WatchIntervalS is the Watch switch's interval in seconds; 0
 	// (absent) is the default.
 	WatchIntervalS int64 `json:"watch_interval_s,omitempty"`
@@ -190,6 +196,7 @@ func FromFile(f File) Settings {
 		Lookups: f.Lookups == nil || *f.Lookups,
 		// Absent (files written before the switch): on, the default.
 		LinkLocal: f.LinkLocal == nil || *f.LinkLocal,
+		Identify:  f.Identify == nil || *f.Identify,
 		// Absent: 0, which Clamp makes the default.
 		WatchInterval: time.Duration(min(max(f.WatchIntervalS, 0), int64(targets.MaxWatchInterval/time.Second))) * time.Second,
 	}
@@ -202,7 +209,7 @@ func FromFile(f File) Settings {
 
 // ToFile is the settings as the store file keeps them.
 func (s Settings) ToFile() File {
-	lookups, linkLocal := s.Lookups, s.LinkLocal
+	lookups, linkLocal, identify := s.Lookups, s.LinkLocal, s.Identify
 	f := File{
 		TimeoutMS: s.Timeout.Milliseconds(),
 		Retries:   s.Retries,
@@ -211,6 +218,7 @@ func (s Settings) ToFile() File {
 		Method:    string(s.Method),
 		Lookups:   &lookups,
 		LinkLocal: &linkLocal,
+		Identify:  &identify,
 
 		WatchIntervalS: int64(s.WatchInterval / time.Second),
 	}

@@ -9,17 +9,26 @@ import (
 	"netscanner/scanner/targets"
 )
 
-// Scanner returns a ScanFunc that sweeps set through conn with
-// scanner.Scan and cfg, and collects each host as enrichment last
-// updated it. conn serves every scan; the caller closes it after Run.
-// The scan covers set's addresses, and IPv6 link-local neighbours too
-// when cfg.Enrich looks for them.
-func Scanner(conn icmpsock.Conn, set *targets.Set, cfg scanner.Config) ScanFunc {
+// Opener opens the probe connection for one scan.
+type Opener func(ctx context.Context) (icmpsock.Conn, error)
+
+// Scanner returns a ScanFunc that opens a connection with open, sweeps
+// set through it with scanner.Scan and cfg, collects each host as
+// enrichment last updated it, and closes the connection: between scans,
+// minutes apart, a watcher holds no socket and no reader that wakes. The
+// scan covers set's addresses, and IPv6 link-local neighbours too when
+// cfg.Enrich looks for them.
+func Scanner(open Opener, set *targets.Set, cfg scanner.Config) ScanFunc {
 	linkLocal := cfg.Enrich != nil && cfg.Enrich.LinkLocal
 	covered := func(a netip.Addr) bool {
 		return set.Contains(a) || linkLocal && a.Is6() && a.IsLinkLocalUnicast()
 	}
 	return func(ctx context.Context) (Result, error) {
+		conn, err := open(ctx)
+		if err != nil {
+			return Result{Targets: set.String(), Covered: covered}, err
+		}
+		defer conn.Close()
 		var (
 			order []netip.Addr
 			hosts = map[netip.Addr]scanner.Host{}

@@ -406,3 +406,23 @@ func TestConfig(t *testing.T) {
 		t.Errorf("New with a read-only store: %v", err)
 	}
 }
+
+// TestPrimaryHost: a device answering on IPv4 and as an IPv6 link-local
+// neighbour is one device, reported by its IPv4 host whichever came
+// first.
+func TestPrimaryHost(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "history.db"))
+	var got []Event
+	s := &script{}
+	w := newTestWatcher(t, st, s, 0, SinkFuncs{OnEvent: func(e Event) { got = append(got, e) }})
+	ll := pi
+	ll.Addr = netip.MustParseAddr("fe80::ba27:ebff:fe00:a%eth0")
+	s.next = scanStep{hosts: []scanner.Host{ll, pi}}
+	r, err := w.Step(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Device.Host.Addr != pi.Addr || len(r.Devices) != 1 || r.Devices[0].Host.Addr != pi.Addr {
+		t.Fatalf("events %v, devices %v; want one device at %v", got, r.Devices, pi.Addr)
+	}
+}

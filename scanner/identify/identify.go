@@ -124,15 +124,33 @@ func (r *Rules) Identify(f Facts) Identity {
 }
 
 // combine picks the kind the evidence points at and how sure that is.
-// Each kind's score is the noisy-or of its evidence, 1 - Π(1 - weight),
-// with its parent's evidence counted for it too; the best score s1 is
-// discounted by the strongest unrelated kind's s2: confidence = s1 ×
-// (1 - s2). A tie, or a confidence under MinConfidence, is unknown.
+// Each kind's score is the noisy-or of its evidence, 1 - Π(1 - weight).
+// A specific kind counts its general parent's evidence too (a laptop's
+// ssh port is a computer's), as long as its own strongest evidence is
+// at least as strong as the parent's; otherwise it folds into the
+// parent, whose evidence it then adds to (the gateway flag makes a
+// Ubiquiti box a router, though its maker mostly makes access points).
+// The best score s1 is discounted by the strongest unrelated kind's s2:
+// confidence = s1 × (1 - s2). A tie, or a confidence under
+// MinConfidence, is unknown.
 func combine(ev []Evidence) (Kind, float64) {
 	var own [kindCount][]float64
 	for _, e := range ev {
 		if e.Kind != KindUnknown {
 			own[e.Kind] = append(own[e.Kind], e.Weight)
+		}
+	}
+	strongest := func(ws []float64) float64 {
+		m := 0.0
+		for _, w := range ws {
+			m = max(m, w)
+		}
+		return m
+	}
+	var folded [kindCount]bool
+	for k := KindUnknown + 1; k < kindCount; k++ {
+		if p := k.Parent(); p != KindUnknown && len(own[k]) > 0 && len(own[p]) > 0 && strongest(own[k]) < strongest(own[p]) {
+			folded[k] = true
 		}
 	}
 	noisyOr := func(lists ...[]float64) float64 {
@@ -144,20 +162,28 @@ func combine(ev []Evidence) (Kind, float64) {
 		}
 		return 1 - miss
 	}
-	score := func(k Kind) float64 {
-		if p := k.Parent(); p != KindUnknown {
-			return noisyOr(own[k], own[p])
+	// score counts a kind's own evidence, its parent's, and that of the
+	// children folded into it; shared leaves out what a rival shares
+	// with the best (their common parent).
+	score := func(k Kind, shared bool) float64 {
+		lists := [][]float64{own[k]}
+		if p := k.Parent(); p != KindUnknown && !shared {
+			lists = append(lists, own[p])
 		}
-		return noisyOr(own[k])
+		for c := KindUnknown + 1; c < kindCount; c++ {
+			if folded[c] && c.Parent() == k {
+				lists = append(lists, own[c])
+			}
+		}
+		return noisyOr(lists...)
 	}
 	best, s1 := KindUnknown, 0.0
 	for k := KindUnknown + 1; k < kindCount; k++ {
-		if len(own[k]) == 0 {
+		if len(own[k]) == 0 || folded[k] {
 			continue
 		}
-		// The more specific kind wins a tie with its parent, which it
-		// can only tie when its own evidence is as weak as nothing.
-		if s := score(k); s > s1+1e-9 || (math.Abs(s-s1) <= 1e-9 && best != KindUnknown && k.Parent() == best) {
+		// The more specific kind wins a tie with its parent.
+		if s := score(k, false); s > s1+1e-9 || (math.Abs(s-s1) <= 1e-9 && best != KindUnknown && k.Parent() == best) {
 			best, s1 = k, s
 		}
 	}
@@ -166,14 +192,11 @@ func combine(ev []Evidence) (Kind, float64) {
 	}
 	s2 := 0.0
 	for k := KindUnknown + 1; k < kindCount; k++ {
-		if len(own[k]) == 0 || related(k, best) {
+		if len(own[k]) == 0 || folded[k] || related(k, best) {
 			continue
 		}
-		s := score(k)
-		if p := k.Parent(); p != KindUnknown && (p == best || p == best.Parent()) {
-			s = noisyOr(own[k]) // the shared parent's evidence counts for both
-		}
-		s2 = max(s2, s)
+		p := k.Parent()
+		s2 = max(s2, score(k, p != KindUnknown && (p == best || p == best.Parent())))
 	}
 	if s2 >= s1-1e-9 {
 		return KindUnknown, 0

@@ -219,7 +219,10 @@ func TestCombine(t *testing.T) {
 		{"too weak", ev(KindPhone, 0.15), KindUnknown, 0},
 		{"parent supports child", ev(KindLaptop, 0.5, KindComputer, 0.5), KindLaptop, 0.75},
 		{"parent alone", ev(KindComputer, 0.5), KindComputer, 0.5},
-		{"siblings share the parent", ev(KindNAS, 0.6, KindLaptop, 0.3, KindComputer, 0.5), KindNAS, 0.56},
+		{"siblings share the parent; the rival counts its own evidence", ev(KindNAS, 0.6, KindLaptop, 0.6, KindComputer, 0.5), KindLaptop, 0.32},
+		{"a weak child folds into its parent", ev(KindNAS, 0.6, KindLaptop, 0.3, KindComputer, 0.5), KindNAS, 0.8},
+		{"the parent's stronger evidence wins", ev(KindRouter, 0.7, KindAccessPoint, 0.45), KindRouter, 0.84},
+		{"a rival that is the parent's sibling", ev(KindNAS, 0.9, KindPrinter, 0.5), KindNAS, 0.45},
 		{"model-only evidence counts for nothing", ev(KindUnknown, 0.9, KindIoT, 0.5), KindIoT, 0.5},
 	} {
 		k, c := combine(tc.ev)

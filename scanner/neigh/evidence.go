@@ -111,6 +111,9 @@ type Snapshot struct {
 	// FromProc says the snapshot came from /proc/net/arp: IPv4 only,
 	// complete entries only, no times.
 	FromProc bool
+	// NoIPv6 says the IPv6 dump failed: IPv6 entries are unknown, not
+	// absent.
+	NoIPv6 bool
 }
 
 // Reader reads the neighbour table of the network namespace it was
@@ -212,6 +215,10 @@ func (r *Reader) Snapshot(ctx context.Context) (Snapshot, error) {
 			}
 			break
 		}
+		if err != nil && family == unix.AF_INET6 {
+			s.NoIPv6 = true // the IPv4 dump worked: a kernel without IPv6 still has that table
+			continue
+		}
 		if err != nil {
 			return Snapshot{}, &netlinkError{"neighbour list", err}
 		}
@@ -256,6 +263,13 @@ func Confirmed(before, now Snapshot, addr netip.Addr) (Observation, bool) {
 	}
 	b, had := before.Entries[addr]
 	switch {
+	case !had && addr.Is6() && (before.NoIPv6 || before.FromProc):
+		// Before knew nothing of IPv6: only a confirmation after it
+		// was taken counts.
+		if !o.ConfirmedFrom.IsZero() && o.ConfirmedFrom.After(before.Taken) {
+			return o, true
+		}
+		return Observation{}, false
 	case !had || !b.Resolved():
 		return o, true // resolved since: the kernel heard from it
 	case !bytes.Equal(b.MAC, o.MAC):

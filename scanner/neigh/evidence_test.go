@@ -39,6 +39,13 @@ func TestConfirmedRules(t *testing.T) {
 		return s
 	}
 	const m1, m2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
+	a6 := netip.MustParseAddr("2001:db8:100::5")
+	obs6 := func(nud uint16, m string, from, to time.Duration) Observation {
+		o := obs(nud, m, from, to)
+		o.Addr = a6
+		return o
+	}
+	noV6 := func(s Snapshot) Snapshot { s.NoIPv6 = true; return s }
 	reach := uint16(netlink.NUD_REACHABLE)
 	for _, tt := range []struct {
 		name        string
@@ -68,9 +75,15 @@ func TestConfirmedRules(t *testing.T) {
 		{"old entry, another MAC", snap(false, obs(reach, m1, -5*time.Second, -5*time.Second+tick)),
 			snap(false, obs(netlink.NUD_STALE, m2, -time.Minute, -time.Minute)), true},
 		{"proc, new", snap(true), snap(true, obs(reach, m1, 0, 0)), true},
+		{"no IPv6 before, confirmed after it", noV6(snap(false)), snap(false, obs6(reach, m1, tick, 2*tick)), true},
+		{"no IPv6 before, confirmed earlier", noV6(snap(false)), snap(false, obs6(reach, m1, -5*time.Second, -5*time.Second+tick)), false},
 		{"proc, old", snap(true, obs(reach, m1, 0, 0)), snap(true, obs(reach, m1, 0, 0)), false},
 	} {
-		if _, got := Confirmed(tt.before, tt.now, a); got != tt.want {
+		addr := a
+		if _, ok := tt.now.Entries[a6]; ok {
+			addr = a6
+		}
+		if _, got := Confirmed(tt.before, tt.now, addr); got != tt.want {
 			t.Errorf("%s: Confirmed = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -11,8 +11,14 @@
 // scanner must not attribute that MAC to the host: Lookup refuses with
 // ErrNotOnLink, and RouteTo and OnLink tell the two cases apart.
 //
-// Nothing here sends packets. The table holds a host only after something
-// talked to it, such as the scanner's echo requests; look it up after those.
+// Nothing here sends packets, but for Reprobe, which asks the kernel to
+// check entries again (it then sends its own ARP or neighbour
+// solicitations). The table holds a host only after something talked to
+// it, such as the scanner's echo requests; look it up after those.
+//
+// Reader, Snapshot and Confirmed (evidence.go) judge whether an entry
+// proves a host there during a scan, for the devices that answer nothing
+// but ARP.
 //
 // Every function works in the network namespace of the calling thread, so
 // it can be used from inside a namespace entered with setns on a locked

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -404,12 +405,18 @@ func TestIterateAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	allocs := testing.AllocsPerRun(5, func() {
-		n = 0
-		for range ts.All() {
-			n++
-		}
-	})
+	// AllocsPerRun counts the whole process's allocations, and a lookup
+	// an earlier test cancelled may still be finishing in the resolver's
+	// own goroutine: the least of three measurements is the iteration's.
+	allocs := math.Inf(1)
+	for range 3 {
+		allocs = min(allocs, testing.AllocsPerRun(5, func() {
+			n = 0
+			for range ts.All() {
+				n++
+			}
+		}))
+	}
 	if n != 65534 {
 		t.Fatalf("yielded %d addresses, want 65534", n)
 	}

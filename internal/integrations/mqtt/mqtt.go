@@ -490,7 +490,7 @@ func (p *Publisher) discovery(id string, d watch.Device) string {
 			Identifiers:  []string{p.cfg.Node + "_" + id},
 			Name:         name,
 			Manufacturer: d.Host.Vendor,
-			Model:        d.Kind,
+			Model:        model(d),
 		},
 		Origin: map[string]string{"name": "Netscanner"},
 	}
@@ -499,6 +499,15 @@ func (p *Publisher) discovery(id string, d watch.Device) string {
 	}
 	b, _ := json.Marshal(cfg)
 	return string(b)
+}
+
+// model is what discovery calls the device's model: its model when
+// identification found one, else its kind.
+func model(d watch.Device) string {
+	if d.Model != "" {
+		return d.Model
+	}
+	return d.Kind
 }
 
 // attributes is what BASE/device/ID/attributes holds.

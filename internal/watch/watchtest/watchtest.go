@@ -22,22 +22,25 @@ import (
 	"netscanner/scanner/targets"
 )
 
-// Scan returns a ScanFunc sweeping prefix from inside ns with a raw
-// socket, names (mDNS, NetBIOS; DNS is refused at once, as the LAN runs
-// no server) and no port probes, and quick timeouts. The socket is
-// closed when the test ends.
+// Scan returns a ScanFunc sweeping spec from inside ns with a raw
+// socket opened there for each scan, names (mDNS, NetBIOS; DNS is
+// refused at once, as the LAN runs no server), no port probes, and quick
+// timeouts.
 func Scan(t testing.TB, ns *testnet.NS, spec ...string) watch.ScanFunc {
 	t.Helper()
 	set, err := targets.Parse(context.Background(), spec, targets.Options{})
 	if err != nil {
 		t.Fatalf("watchtest: targets %v: %v", spec, err)
 	}
-	var conn icmpsock.Conn
-	ns.Do(func() { conn, err = icmpsock.OpenRaw(icmpsock.Options{}) })
-	if err != nil {
-		t.Fatalf("watchtest: raw socket in %s: %v", ns.Name, err)
+	// Each scan's socket opens inside ns, on whichever thread runs it.
+	open := func(context.Context) (icmpsock.Conn, error) {
+		var conn icmpsock.Conn
+		var err error
+		if nerr := testnet.Do(ns.Name, func() { conn, err = icmpsock.OpenRaw(icmpsock.Options{}) }); nerr != nil {
+			return nil, nerr
+		}
+		return conn, err
 	}
-	t.Cleanup(func() { conn.Close() })
 	inNet := func(fn func()) error { return testnet.Do(ns.Name, fn) }
 	cfg := scanner.DefaultConfig()
 	cfg.Timeout = 500 * time.Millisecond
@@ -54,7 +57,7 @@ func Scan(t testing.TB, ns *testnet.NS, spec ...string) watch.ScanFunc {
 		InNet: inNet,
 		Wait:  3 * time.Second,
 	}
-	return watch.Scanner(conn, set, cfg)
+	return watch.Scanner(open, set, cfg)
 }
 
 // Store opens a fresh history database for recording, closed when the
