@@ -68,14 +68,22 @@ type Options struct {
 	Autoscan string
 	// Select opens this host's details as soon as a scan finds it.
 	Select netip.Addr
+	// ShowAway ticks "Show away" at start: the list shows the known
+	// devices that are absent, greyed.
+	ShowAway bool
+	// ShowHistory scrolls the open details down to the device's history
+	// when the first scan ends (with Select, for screenshots).
+	ShowHistory bool
 	// Trace, if set, gets a line when a scan starts and ends and when
 	// Select's details open, for scripts that drive the app.
 	Trace io.Writer
 
 	// watchEvery replaces the Watch switch's interval, below its
-	// minimum, and watchStep is called after each watch scan's report,
-	// on the UI goroutine: hooks for tests, never set by a user.
+	// minimum; watchBegin is called on the watcher's goroutine before
+	// its first scan, and watchStep after each watch scan's report, on
+	// the UI goroutine: hooks for tests, never set by a user.
 	watchEvery time.Duration
+	watchBegin func()
 	watchStep  func(watch.Report)
 
 	// started, if set, is closed once the app's event loop runs: workers

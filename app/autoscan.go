@@ -26,6 +26,12 @@ const (
 	// EnvTrace ("1", "true"...) prints a line on stderr when a scan
 	// starts and ends and when details open, for scripts to wait on.
 	EnvTrace = "NETSCANNER_TRACE"
+	// EnvAway ("1"...) shows the known devices that are absent in the
+	// list at start (Options.ShowAway).
+	EnvAway = "NETSCANNER_AWAY"
+	// EnvHistory ("1"...) scrolls EnvSelect's details to the device's
+	// history when the scan ends (Options.ShowHistory).
+	EnvHistory = "NETSCANNER_HISTORY"
 )
 
 // AutoscanNetworks as Options.Autoscan scans the detected networks, as
@@ -64,6 +70,12 @@ func OptionsFromEnv(getenv func(string) string, stderr io.Writer) (Options, erro
 	}
 	if trace {
 		opts.Trace = stderr
+	}
+	if opts.ShowAway, err = flag(EnvAway); err != nil {
+		return Options{}, err
+	}
+	if opts.ShowHistory, err = flag(EnvHistory); err != nil {
+		return Options{}, err
 	}
 	if v := strings.TrimSpace(getenv(EnvAutoscan)); v != "" {
 		if strings.EqualFold(v, AutoscanNetworks) {

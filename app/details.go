@@ -496,6 +496,7 @@ func (d *detailsView) servicesView(svcs []identify.Service) fyne.CanvasObject {
 		}
 		if u, err := url.Parse(s.URL(d.addr)); err == nil && u.Scheme != "" {
 			link := widget.NewHyperlink(text, u)
+			link.Wrapping = fyne.TextWrapWord
 			link.OnTapped = func() {
 				if err := d.u.opts.OpenURL(u); err != nil {
 					d.u.setStatus("Could not open "+u.String()+": "+err.Error(), true)

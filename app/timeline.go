@@ -16,11 +16,12 @@ import (
 	"netscanner/internal/store"
 )
 
-// The history section's spans and slot widths: a day in half hours, a
-// week in two-hour slots (84 bars, readable on a phone).
+// The history section's spans and slot widths: a day in hours, a week in
+// two-hour slots (84 bars, readable on a phone). A slot narrower than the
+// time between scans would leave every other one empty.
 const (
 	daySpan   = 24 * time.Hour
-	daySlot   = 30 * time.Minute
+	daySlot   = time.Hour
 	weekSpan  = 7 * 24 * time.Hour
 	weekSlot  = 2 * time.Hour
 	rttColumn = 4 // points of width per column of the RTT plot
@@ -39,9 +40,8 @@ type historyView struct {
 	week   *presenceChart
 	rtt    *rttChart
 
-	key  string // the device's memory key
-	gen  int    // loads started: only the last one's result is shown
-	done int    // loads shown, for tests
+	key   string // the device's memory key
+	loads int    // histories read, for tests
 }
 
 func newHistoryView(u *UI) *historyView {
@@ -69,38 +69,32 @@ func (h *historyView) show(key string) {
 	h.load()
 }
 
-// load reads the device's history off the UI goroutine and draws it.
+// load reads the device's history and draws it. It reads on the UI
+// goroutine: the three queries take a few milliseconds together (a week's
+// timeline of a year's history, docs/benchmarks.md), less than a frame,
+// and a worker's fyne.Do would race with the caller under Fyne's test
+// driver, which runs it at once.
 func (h *historyView) load() {
 	u := h.u
 	hist := u.store.History()
 	id, ok := u.store.HistoryID(h.key)
-	h.gen++
 	if hist == nil || !ok {
 		h.note.SetText("No history yet: it starts with this device's first recorded scan.")
 		h.note.Show()
 		h.charts.Hide()
 		return
 	}
-	gen, now, ctx := h.gen, u.opts.Now(), u.ctx
-	u.goWork(func() {
-		hd, err := loadHistory(ctx, hist, id, now)
-		if !u.awaitStart(ctx) {
-			return
-		}
-		fyne.Do(func() {
-			if ctx.Err() != nil || gen != h.gen {
-				return // closed, or another load came after
-			}
-			h.done++
-			if err != nil {
-				h.note.SetText("History unavailable: " + err.Error())
-				h.note.Show()
-				h.charts.Hide()
-				return
-			}
-			h.set(hd)
-		})
-	})
+	ctx, cancel := context.WithTimeout(u.ctx, 2*time.Second)
+	defer cancel()
+	hd, err := loadHistory(ctx, hist, id, u.opts.Now())
+	h.loads++
+	if err != nil {
+		h.note.SetText("History unavailable: " + err.Error())
+		h.note.Show()
+		h.charts.Hide()
+		return
+	}
+	h.set(hd)
 }
 
 // historyData is what the history section draws.
@@ -141,7 +135,12 @@ func (h *historyView) set(hd historyData) {
 func (u *UI) historyChanged() {
 	u.refreshAway()
 	if d := u.details; d != nil && d.history != nil && d.history.key != "" {
+		d.refresh() // first and last seen
 		d.history.load()
+		if scroll, ok := d.root.(*container.Scroll); ok && u.opts.ShowHistory {
+			u.opts.ShowHistory = false // once, as a script asked
+			scroll.ScrollToBottom()
+		}
 	}
 }
 
@@ -166,7 +165,7 @@ func (c *presenceChart) set(b []store.Bucket, from, to time.Time) {
 }
 
 // MinSize fits a caption, the bars and the tick labels.
-func (c *presenceChart) MinSize() fyne.Size { return fyne.NewSize(240, 76) }
+func (c *presenceChart) MinSize() fyne.Size { return fyne.NewSize(240, 80) }
 
 // CreateRenderer makes the chart's drawing.
 func (c *presenceChart) CreateRenderer() fyne.WidgetRenderer {
@@ -213,12 +212,9 @@ func (r *presenceRenderer) Refresh() {
 	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.bg.Resize(size)
 	r.title.Text, r.title.Color, r.title.TextSize = r.c.title, fg, textSize
-	r.title.Move(fyne.NewPos(pad, pad/2))
 	r.stats.Text, r.stats.Color, r.stats.TextSize = presenceWords(r.c.buckets), fg, textSize
-	r.stats.Move(fyne.NewPos(size.Width-pad-r.stats.MinSize().Width, pad/2))
-
 	lineH := r.title.MinSize().Height
-	plotTop := lineH + pad
+	plotTop := captionLines(r.title, r.stats, size.Width, pad)*lineH + pad
 	plot := fyne.NewSize(size.Width-2*pad, size.Height-plotTop-lineH-pad/2)
 	origin := fyne.NewPos(pad, plotTop)
 
@@ -258,6 +254,20 @@ func (r *presenceRenderer) Refresh() {
 	for _, o := range r.objs {
 		o.Refresh()
 	}
+}
+
+// captionLines places a chart's title at the top left and its stats at
+// the top right, or under the title when both do not fit on one line, and
+// says how many lines they take.
+func captionLines(title, stats *canvas.Text, width, pad float32) float32 {
+	title.Move(fyne.NewPos(pad, pad/2))
+	tw, sw := title.MinSize().Width, stats.MinSize().Width
+	if tw+sw+3*pad <= width {
+		stats.Move(fyne.NewPos(width-pad-sw, pad/2))
+		return 1
+	}
+	stats.Move(fyne.NewPos(pad, pad/2+title.MinSize().Height))
+	return 2
 }
 
 // presenceWords sums a timeline up: "here 92% of 48 scans".
@@ -314,7 +324,7 @@ func (c *rttChart) set(pts []store.RTTPoint, from, to time.Time) {
 }
 
 // MinSize keeps the plot readable on a phone.
-func (c *rttChart) MinSize() fyne.Size { return fyne.NewSize(240, 110) }
+func (c *rttChart) MinSize() fyne.Size { return fyne.NewSize(240, 120) }
 
 // CreateRenderer makes the plot's drawing.
 func (c *rttChart) CreateRenderer() fyne.WidgetRenderer {
@@ -366,21 +376,23 @@ func (r *rttRenderer) Refresh() {
 	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.bg.Resize(size)
 
+	// The scale comes from the points, and the plot's height from
+	// whether the stats fit beside the title: the scale is worked out
+	// first, at the width alone.
+	scale := chart.PlotRTT(r.c.pts, r.c.from, r.c.to, size.Width-2*pad, 1, int((size.Width-2*pad)/rttColumn))
+	r.title.Text, r.title.Color, r.title.TextSize = "Round trips, last 7 days · scale "+formatRTT(scale.Scale), fg, textSize
+	r.stats.Text = "no answers"
+	if scale.Samples > 0 {
+		r.stats.Text = fmt.Sprintf("median %s of %d", formatRTT(scale.Median), scale.Samples)
+	}
+	r.stats.Color, r.stats.TextSize = fg, textSize
 	lineH := r.title.MinSize().Height
-	plotTop := lineH + pad
+	lines := captionLines(r.title, r.stats, size.Width, pad)
+	plotTop := lines*lineH + pad
 	plot := fyne.NewSize(size.Width-2*pad, size.Height-plotTop-lineH-pad/2)
 	origin := fyne.NewPos(pad, plotTop)
 	p := chart.PlotRTT(r.c.pts, r.c.from, r.c.to, plot.Width, plot.Height, int(plot.Width/rttColumn))
 	r.plot = p
-
-	r.title.Text, r.title.Color, r.title.TextSize = "Round trips, last 7 days · scale "+formatRTT(p.Scale), fg, textSize
-	r.title.Move(fyne.NewPos(pad, pad/2))
-	r.stats.Text = "no answers"
-	if p.Samples > 0 {
-		r.stats.Text = fmt.Sprintf("median %s of %d", formatRTT(p.Median), p.Samples)
-	}
-	r.stats.Color, r.stats.TextSize = fg, textSize
-	r.stats.Move(fyne.NewPos(size.Width-pad-r.stats.MinSize().Width, pad/2))
 	r.mid.StrokeColor, r.mid.StrokeWidth = grid, 1
 	r.mid.Position1 = origin.AddXY(0, plot.Height/2)
 	r.mid.Position2 = origin.AddXY(plot.Width, plot.Height/2)

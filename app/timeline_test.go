@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/theme"
 
 	"netscanner/internal/chart"
 	"netscanner/internal/historygen"
@@ -57,14 +56,13 @@ func TestTimeline(t *testing.T) {
 	scan(t, u)
 
 	u.openDetails(netip.MustParseAddr("198.18.0.9")) // the printer, here at night only
-	u.idle()
 	h := u.details.history
-	if h.done != 1 || h.charts.Hidden {
-		t.Fatalf("history not shown: %d loads, note %q", h.done, h.note.Text)
+	if h.loads != 1 || h.charts.Hidden {
+		t.Fatalf("history not shown: %d loads, note %q", h.loads, h.note.Text)
 	}
-	// A day in half-hour slots: the generated scans at each hour, and
-	// the app's own at noon, which found it (the fake has it always).
-	if n := len(h.day.buckets); n != 48 {
+	// A day in hourly slots: the generated scans at each hour (the
+	// app's own at noon is the end of the range, not in it).
+	if n := len(h.day.buckets); n != 24 {
 		t.Fatalf("%d day buckets", n)
 	}
 	share, scans := chart.PresentShare(h.day.buckets)
@@ -74,7 +72,9 @@ func TestTimeline(t *testing.T) {
 	if n := len(h.week.buckets); n != 84 {
 		t.Errorf("%d week buckets", n)
 	}
-	if _, scans := chart.PresentShare(h.week.buckets); scans != 168 {
+	// The week counts from the printer's first sighting, 17:00 on the
+	// first day: 163 of the 168 scans.
+	if _, scans := chart.PresentShare(h.week.buckets); scans != 163 {
 		t.Errorf("week: %d scans", scans)
 	}
 
@@ -82,8 +82,6 @@ func TestTimeline(t *testing.T) {
 	// bar per stretch, in the primary colour where the printer was here.
 	u.win.Resize(fyne.NewSize(1200, 1400))
 	day := test.WidgetRenderer(h.day).(*presenceRenderer)
-	bars := chart.PresenceBars(h.day.buckets, h.day.Size().Width-2*theme.Padding(), 0)
-	_ = bars
 	here, away := 0, 0
 	for _, r := range day.bars.items {
 		switch r.FillColor {
@@ -94,8 +92,8 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 	// 12:00 yesterday to noon: away until 17:00, here to 08:00, away to
-	// noon, here at noon: two stretches of each.
-	if here != 2 || away != 2 {
+	// noon.
+	if here != 1 || away != 2 {
 		t.Errorf("day chart: %d here bars, %d away bars of %d", here, away, len(day.bars.items))
 	}
 	if got := day.stats.Text; got != "here in 62% of 24 scans" {
@@ -134,9 +132,8 @@ func TestTimeline(t *testing.T) {
 	if !found {
 		t.Fatalf("the phone is not listed as away: %+v", u.watch.absent)
 	}
-	u.idle()
 	h = u.details.history
-	if h.done != 1 || h.charts.Hidden {
+	if h.loads != 1 || h.charts.Hidden {
 		t.Fatalf("away history not shown: %q", h.note.Text)
 	}
 	last := h.week.buckets[len(h.week.buckets)-1]

@@ -41,8 +41,12 @@ type watchResult struct {
 	err error
 }
 
-// errScanBusy says a watch scan could not start: another scan ran.
-var errScanBusy = errors.New("a scan was already running")
+// errScanBusy says a watch scan could not start: another scan ran;
+// errScanStopped that the user stopped it.
+var (
+	errScanBusy    = errors.New("a scan was already running")
+	errScanStopped = errors.New("stopped before its end")
+)
 
 // buildWatch makes the Watch switch and the "Show away" check.
 func (u *UI) buildWatch() {
@@ -54,7 +58,9 @@ func (u *UI) buildWatch() {
 		}
 	})
 	u.watch.away = widget.NewCheck("Show away", func(bool) { u.refreshAway() })
+	u.watch.away.Checked = u.opts.ShowAway
 	u.updateWatchLabel()
+	u.refreshAway()
 }
 
 // updateWatchLabel names the interval on the switch, where there is room.
@@ -117,6 +123,9 @@ func (u *UI) startWatch() {
 	u.setStatus("Watching: a scan every "+watchIntervalWords(interval)+" while the app is open.", false)
 	u.goWork(func() {
 		defer close(run.done)
+		if u.opts.watchBegin != nil {
+			u.opts.watchBegin()
+		}
 		if u.awaitStart(ctx) {
 			_ = w.Run(ctx) // it returns when ctx ends; failed scans are reported to the sink
 		}
@@ -136,8 +145,8 @@ func (u *UI) stopWatch() {
 		return
 	}
 	u.watch.run = nil
-	run.cancel()
 	u.setStatus("Watch is off.", false)
+	run.cancel() // last: the watch scan may end at once
 }
 
 // restartWatch applies a new interval to a running watcher.
@@ -273,6 +282,9 @@ func formatWatchInterval(d time.Duration) string {
 // to its end: a partial sweep says nothing about who is away).
 func (u *UI) deliverWatch(run *scanRun, sum scanner.Summary, err error) {
 	r := watchResult{err: err}
+	if sum.Cancelled {
+		r.err = errScanStopped // by Stop: not the context's error, which means Watch is off
+	}
 	r.res.Summary = sum
 	r.res.Covered = func(netip.Addr) bool { return false }
 	if run.targets != nil {

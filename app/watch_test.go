@@ -86,6 +86,9 @@ func newWatchUI(t *testing.T, b backend.Backend, dir string) (u *UI, na *notifyA
 		// Rounds follow each other at once: the watcher waits in
 		// watchStep, not in its timer.
 		watchEvery: time.Millisecond,
+		// The first scan waits for cont too: the switch is still
+		// redrawing itself when its OnChanged returns.
+		watchBegin: func() { <-next },
 		watchStep: func(r watch.Report) {
 			rep <- r
 			<-next
@@ -122,6 +125,7 @@ func TestWatchSwitch(t *testing.T) {
 	}
 
 	tapCheck(u.watch.toggle)
+	cont <- struct{}{}
 	var r watch.Report
 	select {
 	case r = <-reports: // round 1
@@ -209,24 +213,35 @@ func TestWatchSwitch(t *testing.T) {
 	}
 }
 
-// TestWatchStopsItsScan switches Watch off in the middle of a scan: the
-// scan stops, nothing is recorded as missed, and no worker is left.
+// TestWatchStopsItsScan: Stop during a watch scan stops that scan; the
+// watcher reports it cut short, records nothing, and goes on watching
+// until the switch is turned off.
 func TestWatchStopsItsScan(t *testing.T) {
 	f := newFake()
 	f.block = true // the scan waits for its context
-	u, _, _, _ := newWatchUI(t, f, t.TempDir())
+	u, _, reports, cont := newWatchUI(t, f, t.TempDir())
 	tapCheck(u.watch.toggle)
+	cont <- struct{}{}
 	<-f.started
-	tapCheck(u.watch.toggle)
+	test.Tap(u.w.scan) // Stop
+	r := <-reports
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "stopped before its end") {
+		t.Errorf("report of a stopped scan: %+v", r)
+	}
+	if got := u.w.status.Text; !strings.HasPrefix(got, "Watch: scan: stopped before its end; next scan at ") {
+		t.Errorf("status %q", got)
+	}
+	if !u.watch.toggle.Checked || u.watch.run == nil {
+		t.Error("Watch stopped with its scan")
+	}
+	if devs, err := u.store.History().Devices(t.Context()); err != nil || len(devs) != 0 {
+		t.Errorf("a stopped scan was recorded: %v, %v", devs, err)
+	}
+	tapCheck(u.watch.toggle) // off, while the watcher waits
+	cont <- struct{}{}
 	u.idle()
-	if !f.cancelled {
-		t.Error("the watch scan did not stop")
-	}
-	if u.run != nil || u.watch.run != nil {
-		t.Error("a scan or a watcher is still marked running")
-	}
-	if u.watch.toggle.Checked {
-		t.Error("the switch is still on")
+	if !f.cancelled || u.run != nil || u.watch.run != nil || u.watch.toggle.Checked {
+		t.Errorf("cancelled %v, scan %v, watcher %v, switch %v", f.cancelled, u.run != nil, u.watch.run != nil, u.watch.toggle.Checked)
 	}
 }
 
@@ -280,4 +295,16 @@ func TestWatchIntervalWords(t *testing.T) {
 // the Scan button) ignores taps at its top edge, where test.Tap taps.
 func tapCheck(c *widget.Check) {
 	test.TapAt(c, fyne.NewPos(4, c.Size().Height/2))
+}
+
+func TestEnvAwayHistory(t *testing.T) {
+	env := map[string]string{EnvAway: "1", EnvHistory: "true"}
+	opts, err := OptionsFromEnv(func(k string) string { return env[k] }, nil)
+	if err != nil || !opts.ShowAway || !opts.ShowHistory {
+		t.Errorf("%+v, %v", opts, err)
+	}
+	env = map[string]string{EnvAway: "yes please"}
+	if _, err := OptionsFromEnv(func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), EnvAway) {
+		t.Errorf("bad %s: %v", EnvAway, err)
+	}
 }

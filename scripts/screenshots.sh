@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Takes the README's screenshots of the real app scanning a test LAN (root).
 #
-#   scripts/screenshots.sh        ->  docs/screenshots/{desktop,mobile}-{light,dark}.png
+#   scripts/screenshots.sh        ->  docs/screenshots/{desktop,mobile}-{light,dark}.png,
+#                                     docs/screenshots/timeline-{light,dark,mobile}.png
 #
 # It builds a home network out of network namespaces, 198.18.100.0/24 only:
 #
@@ -25,11 +26,15 @@
 # NETSCANNER_AUTOSCAN (scan the LAN as the window opens),
 # NETSCANNER_SELECT (open one host's details) and NETSCANNER_TRACE (say
 # when the scan ends), waits for the scan and a few live pings, and
-# captures the window. The PNGs replace docs/screenshots/ only when all
-# four were taken. Environment:
+# captures the window. Every shot starts from the same history
+# (internal/historygen/historyfill): a week of scans of these devices, at
+# home at their hours, and two that have left, so the list shows those
+# away, greyed (NETSCANNER_AWAY), and the timeline shots scroll the
+# details to the device's history (NETSCANNER_HISTORY). The PNGs replace
+# docs/screenshots/ only when all were taken. Environment:
 #   OUT       output folder (default: docs/screenshots)
 #   PINGS     seconds of live ping graph after the scan (default 6)
-#   ONLY      names of the shots to take (default: all four)
+#   ONLY      names of the shots to take (default: all)
 #   KEEP=1    keep the work folder (logs, binaries) for a look afterwards
 set -euo pipefail
 
@@ -46,9 +51,10 @@ die() { echo "screenshots: $*" >&2; exit 2; }
 # end of this file): it starts the app in the scanner namespace as
 # nobody, waits for its scan, and writes $work/NAME.png.
 shot() {
-  local name="$1" bin="$2" theme="$3" select="$4" w="$5" h="$6"
+  local name="$1" bin="$2" theme="$3" select="$4" w="$5" h="$6" history="${7:-0}"
   local home="$work/home-$name" log="$work/$name.log" png="$work/$name.png"
-  mkdir -p "$home/tmp" # the phone build keeps its files in $TMPDIR/fyne-test
+  mkdir -p "$home/tmp" "$home/.local/share/netscanner" # the phone build keeps its files in $TMPDIR/fyne-test
+  cp "$work/history.db" "$home/.local/share/netscanner/history.db"
   chown -R $NOBODY:$NOBODY "$home"
   chmod 0644 "$XAUTHORITY" # a throwaway cookie, for nobody
   ip netns exec "$SCAN" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- \
@@ -56,6 +62,7 @@ shot() {
     XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache" XDG_DATA_HOME="$home/.local/share" \
     DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" FYNE_THEME="$theme" \
     NETSCANNER_AUTOSCAN="$TARGETS" NETSCANNER_SELECT="$select" NETSCANNER_TRACE=1 \
+    NETSCANNER_AWAY=1 NETSCANNER_HISTORY="$history" \
     "$bin" >"$log" 2>&1 &
   local pid=$! win="" mobile=""
   for _ in $(seq 1 120); do
@@ -157,6 +164,7 @@ trap 'exit 130' INT TERM
 echo "screenshots: building the desktop and the phone (-tags mobile) binaries"
 (cd "$ROOT" && go build -tags migrated_fynedo -o "$work/netscanner" .)
 (cd "$ROOT" && go build -tags mobile,migrated_fynedo -o "$work/netscanner-mobile" .)
+(cd "$ROOT" && go build -o "$work/historyfill" ./internal/historygen/historyfill)
 chmod 0755 "$work/netscanner" "$work/netscanner-mobile"
 
 # --- the LAN ------------------------------------------------------------------
@@ -265,6 +273,25 @@ done
 ip -n "$SCAN" neigh flush all
 echo "screenshots: LAN up: ${#HOSTS[@]} hosts and this workstation on $TARGETS"
 
+# --- the history ----------------------------------------------------------------
+# A week of scans every 15 minutes: the LAN's devices at their hours, an
+# iPad that left three hours ago and a laptop gone for two days. Each
+# shot starts from a copy.
+{
+  printf '%s\n' \
+    "router 74:83:c2:1a:4e:01 $LAN.1 always 1.2" \
+    "printer 3c:2a:f4:7d:02:b3 $LAN.10 day 4" \
+    "nas 00:11:32:a4:9c:10 $LAN.12 always 0.8" \
+    "raspberrypi b8:27:eb:36:71:c5 $LAN.31 always 2.5" \
+    "annas-iphone 88:b2:91:0e:5d:42 $LAN.40 evening 38" \
+    "hp-laptop 9c:7b:ef:58:13:9a $LAN.52 day 6" \
+    "living-room-tv 58:cb:52:c3:20:6e $LAN.60 evening 9" \
+    "galaxy-s23 d0:d0:03:71:8b:2c $LAN.77 joined:50h 45" \
+    "kitchen-speaker 54:2a:1b:91:47:e8 $LAN.85 always 12" \
+    "toms-ipad 3c:22:fb:6a:10:0e $LAN.44 left:3h 30" \
+    "thinkpad 8c:16:45:2e:77:19 $LAN.66 left:50h 5"
+} | "$work/historyfill" --db "$work/history.db" --days 7 --every 15m
+
 # --- the shots ------------------------------------------------------------------
 export work SCAN TARGETS PINGS
 # name binary theme select width height screen
@@ -273,6 +300,9 @@ SHOTS=(
   "desktop-dark $work/netscanner dark $LAN.10 1280 800 1280x800x24"
   "mobile-light $work/netscanner-mobile light - 540 1000 1280x1024x24"
   "mobile-dark $work/netscanner-mobile dark $LAN.12 540 1000 1280x1024x24"
+  "timeline-light $work/netscanner light $LAN.40 1280 800 1280x800x24 1"
+  "timeline-dark $work/netscanner dark $LAN.40 1280 800 1280x800x24 1"
+  "timeline-mobile $work/netscanner-mobile light $LAN.40 540 1000 1280x1024x24 1"
 )
 if [ -n "${ONLY:-}" ]; then
   picked=()
@@ -284,10 +314,10 @@ if [ -n "${ONLY:-}" ]; then
 fi
 failed=0
 for s in "${SHOTS[@]}"; do
-  read -r name bin theme select w h screen <<<"$s"
+  read -r name bin theme select w h screen history <<<"$s"
   [ "$select" = - ] && select=""
   result="$(xvfb-run -a -f "$work/xauth-$name" -s "-screen 0 $screen -nolisten tcp" \
-    "$SELF" --shot "$name" "$bin" "$theme" "$select" "$w" "$h" 2>&1 | grep -E '^(OK|FAIL) ' || true)"
+    "$SELF" --shot "$name" "$bin" "$theme" "$select" "$w" "$h" "${history:-0}" 2>&1 | grep -E '^(OK|FAIL) ' || true)"
   echo "screenshots: ${result:-FAIL $name: no result}"
   case "$result" in
     OK*) ;;

@@ -436,16 +436,20 @@ func buildWatchBinary(t *testing.T) string {
 
 // TestWatchSignals runs the static headless binary as a real process on
 // a bridged LAN, as root (raw sockets) and as nobody (ICMP datagram
-// sockets): it reports the hosts joined, and SIGTERM or SIGINT stop it
-// with exit 0 and a readable history.
+// sockets), publishing to a mosquitto broker on the LAN: it reports the
+// hosts joined, and SIGTERM or SIGINT stop it with exit 0, a readable
+// history and "offline" on the broker.
 func TestWatchSignals(t *testing.T) {
 	testnet.Require(t)
 	bin := buildWatchBinary(t)
 	lan := testnet.NewBridged(t,
 		testnet.BridgedSpec{Label: "pi", MAC: "b8:27:eb:00:00:0a", Addr4: "198.18.100.10"},
 		testnet.BridgedSpec{Label: "printer", MAC: "9c:7b:ef:00:00:0c", Addr4: "198.18.100.12"},
+		testnet.BridgedSpec{Label: "broker", MAC: "00:16:3e:00:00:30", Addr4: "198.18.100.30"},
 	)
 	lan.Scanner.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	brokerNS := lan.Host("broker").NS
+	broker := daemons.StartMosquitto(t, brokerNS, daemons.MosquittoSpec{Listen: "198.18.100.30:1883"})
 	for _, tc := range []struct {
 		user   testnet.User
 		sig    syscall.Signal
@@ -465,7 +469,10 @@ func TestWatchSignals(t *testing.T) {
 				t.Fatal(err)
 			}
 			db := filepath.Join(dir, "history.db")
-			cmd := lan.Scanner.Command(tc.user, bin, "watch", "--interval", "10s", "--method", tc.method, "--db", db, testnet.BridgedPrefix4.String())
+			base := "netscanner/" + tc.user.String()
+			sub := broker.Subscribe(t, brokerNS, []string{base + "/#"})
+			cmd := lan.Scanner.Command(tc.user, bin, "watch", "--interval", "10s", "--method", tc.method, "--db", db,
+				"--mqtt", "mqtt://198.18.100.30/"+base, testnet.BridgedPrefix4.String())
 			cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir)
 			var stdout, stderr syncBuffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -505,6 +512,18 @@ func TestWatchSignals(t *testing.T) {
 				if !strings.Contains(l, " joined  ") {
 					t.Errorf("unexpected line %q", l)
 				}
+			}
+			// The broker got the joins, and the watcher's last word.
+			msgs, ok := sub.WaitFor(10*time.Second, func(m []daemons.MQTTMessage) bool {
+				joined, offline := 0, false
+				for _, x := range m {
+					joined += strings.Count(x.Payload, `"event":"joined"`)
+					offline = offline || x.Topic == base+"/status" && x.Payload == "offline"
+				}
+				return joined >= 3 && offline
+			})
+			if !ok {
+				t.Errorf("mosquitto_sub did not get the joins and the offline status after %v:\n%v", tc.sig, msgs)
 			}
 			st, err := store.Open(context.Background(), db, store.Options{Mode: store.ModeRead})
 			if err != nil {

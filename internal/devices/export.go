@@ -34,6 +34,10 @@ type exportHost struct {
 	Self    bool         `json:"self,omitempty"`
 	Gateway bool         `json:"gateway,omitempty"`
 	New     bool         `json:"new,omitempty"`
+
+	// Model and FriendlyName are what the device is (package identify).
+	Model        string `json:"model,omitempty"`
+	FriendlyName string `json:"friendly_name,omitempty"`
 }
 
 type exportPort struct {
@@ -63,6 +67,9 @@ func toExport(r *Row) exportHost {
 		Self:    h.Self,
 		Gateway: h.Gateway,
 		New:     r.New,
+
+		Model:        r.Identity.Model,
+		FriendlyName: r.Identity.FriendlyName,
 	}
 	if e.Address == "" {
 		e.Address = h.Addr.String()
@@ -99,7 +106,7 @@ func WriteJSON(w io.Writer, rows []*Row, now time.Time) error {
 }
 
 // csvHeader names the CSV export's columns.
-var csvHeader = []string{"address", "other_addresses", "name", "label", "mac", "maker", "kind", "rtt_ms", "ttl", "method", "reason", "ports", "self", "gateway", "new"}
+var csvHeader = []string{"address", "other_addresses", "name", "label", "mac", "maker", "kind", "rtt_ms", "ttl", "method", "reason", "ports", "self", "gateway", "new", "model", "friendly_name"}
 
 // WriteCSV writes rows as CSV with a header line. Lists are one cell,
 // separated by spaces: other addresses "fe80::1%wlan0", ports
@@ -129,7 +136,8 @@ func WriteCSV(w io.Writer, rows []*Row) error {
 		rec = append(rec[:0],
 			e.Address, strings.Join(e.Other, " "), e.Name, e.Label, e.MAC, e.Maker, e.Kind,
 			strconv.FormatFloat(e.RTTms, 'f', 3, 64), strconv.Itoa(e.TTL), e.Method, e.Reason,
-			ports.String(), strconv.FormatBool(e.Self), strconv.FormatBool(e.Gateway), strconv.FormatBool(e.New))
+			ports.String(), strconv.FormatBool(e.Self), strconv.FormatBool(e.Gateway), strconv.FormatBool(e.New),
+			e.Model, e.FriendlyName)
 		for i := range rec {
 			rec[i] = defuseCell(rec[i])
 		}

@@ -2,7 +2,10 @@ package devices
 
 import (
 	"bytes"
+	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"netscanner/assets"
 	"netscanner/scanner"
@@ -64,5 +67,28 @@ func TestKindIcons(t *testing.T) {
 		if !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte(`viewBox="0 0 24 24"`)) {
 			t.Errorf("%s: not a 24×24 SVG", k)
 		}
+	}
+}
+
+// The exports carry what a device is: its model and friendly name.
+func TestExportIdentity(t *testing.T) {
+	m := NewModel()
+	h := scanner.Host{Addr: netip.MustParseAddr("198.18.0.21"), Services: []identify.Service{{Type: "_googlecast._tcp", Port: 8009,
+		TXT: map[string]string{"md": "Chromecast Ultra", "fn": "Living Room TV"}}}}
+	m.Apply([]scanner.Event{{Kind: scanner.HostFound, Host: h}})
+	r := m.At(0)
+	if r.Kind != identify.KindStreamingStick || r.Name() != "Living Room TV" {
+		t.Fatalf("row %s %q", r.Kind, r.Name())
+	}
+	var csvOut, jsonOut bytes.Buffer
+	if err := WriteCSV(&csvOut, []*Row{r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&jsonOut, []*Row{r}, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(csvOut.String(), ",Chromecast Ultra,Living Room TV") ||
+		!strings.Contains(jsonOut.String(), `"model": "Chromecast Ultra"`) && !strings.Contains(jsonOut.String(), `"model":"Chromecast Ultra"`) {
+		t.Errorf("exports:\n%s\n%s", csvOut.String(), jsonOut.String())
 	}
 }

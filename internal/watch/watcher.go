@@ -24,6 +24,7 @@ import (
 
 	"netscanner/internal/store"
 	"netscanner/scanner"
+	"netscanner/scanner/identify"
 	"netscanner/scanner/targets"
 )
 
@@ -185,7 +186,7 @@ func (w *Watcher) Step(ctx context.Context) (Report, error) {
 		err = errors.New("the scan was cut short")
 	}
 	if err != nil {
-		return w.failed(ctx, start, fmt.Errorf("scan: %w", err)), err
+		return w.failed(start, fmt.Errorf("scan: %w", err)), err
 	}
 	obs := make([]store.Observation, len(res.Hosts))
 	for i := range res.Hosts {
@@ -202,11 +203,11 @@ func (w *Watcher) Step(ctx context.Context) (Report, error) {
 	wctx := context.WithoutCancel(ctx)
 	rec, err := w.cfg.Store.RecordScan(wctx, scan, obs, res.Covered)
 	if err != nil {
-		return w.failed(ctx, start, err), err
+		return w.failed(start, err), err
 	}
 	known, err := w.cfg.Store.Devices(wctx)
 	if err != nil {
-		return w.failed(ctx, start, err), err
+		return w.failed(start, err), err
 	}
 	events, devices := w.derive(start, res.Hosts, rec, known)
 	for _, e := range events {
@@ -229,7 +230,7 @@ func (w *Watcher) Step(ctx context.Context) (Report, error) {
 
 // failed reports a failed scan, with the devices as the store last knew
 // them.
-func (w *Watcher) failed(ctx context.Context, start time.Time, err error) Report {
+func (w *Watcher) failed(start time.Time, err error) Report {
 	r := Report{Time: start, Duration: w.cfg.Now().Sub(start), Err: err}
 	w.report(r)
 	return r
@@ -352,6 +353,10 @@ func title(d store.Device) string {
 // devices that did not answer this scan.
 func hostOf(d store.Device) scanner.Host {
 	h := scanner.Host{Hostname: d.Hostname, Names: d.Names, Vendor: d.Vendor}
+	h.Identity.Model, h.Identity.FriendlyName = d.Model, d.FriendlyName
+	if k, err := identify.ParseKind(d.Kind); err == nil {
+		h.Identity.Kind = k
+	}
 	if a, err := netip.ParseAddr(d.Addr); err == nil {
 		h.Addr = a
 	}

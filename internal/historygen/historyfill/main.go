@@ -26,6 +26,7 @@ import (
 	"netscanner/internal/historygen"
 	"netscanner/internal/store"
 	"netscanner/scanner"
+	"netscanner/scanner/oui"
 )
 
 func main() {
@@ -88,6 +89,9 @@ func parse(f []string, now time.Time) (historygen.Device, error) {
 		return d, err
 	}
 	d.Host = scanner.Host{Addr: addr, MAC: mac, Hostname: f[0]}
+	if m, ok := oui.Default().Lookup(mac); ok {
+		d.Host.Vendor = m.Name // as a scan's enrichment names the maker
+	}
 	d.RTT = 3 * time.Millisecond
 	if len(f) == 5 {
 		ms, err := strconv.ParseFloat(f[4], 64)
