@@ -19,10 +19,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/cli"
 	"netscanner/internal/devices"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -612,7 +612,7 @@ func TestReliabilityLimits(t *testing.T) {
 	})
 
 	t.Run("exec pool bound", func(t *testing.T) {
-		const bound = 64 // icmpsock.Options.Concurrency's default, which the CLI uses
+		const bound = 64 // probe.Options.Concurrency's default, which the CLI uses
 		c, o, e := startScan(t, n.Scanner, nil, bin, "--method", "exec", "--retries", "0", "198.18.8.0/24")
 		peak, samples := 0, 0
 		done := make(chan struct{})
@@ -725,15 +725,15 @@ func TestReliabilityCancelInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []icmpsock.Method{icmpsock.Raw, icmpsock.Dgram} {
+	for _, m := range []probe.Method{probe.Raw, probe.Dgram} {
 		t.Run(string(m), func(t *testing.T) {
 			sockets, goroutines := openSockets(t), runtime.NumGoroutine()
-			var conn icmpsock.Conn
+			var conn probe.Conn
 			n.Scanner.Do(func() {
-				if m == icmpsock.Raw {
-					conn, err = icmpsock.OpenRaw(icmpsock.Options{})
+				if m == probe.Raw {
+					conn, err = probe.OpenRaw(probe.Options{})
 				} else {
-					conn, err = icmpsock.OpenDgram(icmpsock.Options{})
+					conn, err = probe.OpenDgram(probe.Options{})
 				}
 			})
 			if err != nil {

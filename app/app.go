@@ -27,11 +27,11 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"netscanner/assets"
-	"netscanner/icmpsock"
 	"netscanner/internal/backend"
 	"netscanner/internal/devices"
 	"netscanner/internal/store"
 	"netscanner/internal/watch"
+	"netscanner/probe"
 	"netscanner/scanner"
 )
 
@@ -66,7 +66,8 @@ type Options struct {
 	// the user had typed it into the target field and tapped Scan;
 	// AutoscanNetworks scans the detected networks. Empty: none.
 	Autoscan string
-	// Select opens this host's details as soon as a scan finds it.
+	// Select opens this host's details as soon as a scan finds it, or
+	// when the scan ends, a known device's that is away (with ShowAway).
 	Select netip.Addr
 	// ShowAway ticks "Show away" at start: the list shows the known
 	// devices that are absent, greyed.
@@ -166,7 +167,7 @@ type UI struct {
 	mobile  bool // the device is a phone or tablet
 
 	networks []scanner.Network
-	report   *icmpsock.Report
+	report   *probe.Report
 	run      *scanRun         // the scan in progress, nil when idle
 	missing  []devices.Device // remembered devices the last full scan did not find
 	selected netip.Addr       // host whose details are open
@@ -289,7 +290,7 @@ func (u *UI) loadEnvironment() {
 }
 
 // refreshMethod asks which ping method a scan would use.
-func (u *UI) refreshMethod(method icmpsock.Method) {
+func (u *UI) refreshMethod(method probe.Method) {
 	ctx := u.ctx
 	u.w.badge.SetText("Checking ping…")
 	u.goWork(func() {

@@ -18,7 +18,7 @@ import (
 
 // grey shows the row as an absent device's, or as a live one's again.
 func (r *hostRow) grey(on bool) {
-	if on == (r.name.Importance == widget.LowImportance) {
+	if on == (r.sub.Importance == widget.LowImportance) { // the name's may differ: see setAway
 		return
 	}
 	name, other, marks := widget.MediumImportance, widget.MediumImportance, widget.HighImportance
@@ -51,12 +51,24 @@ func (r *hostRow) setAway(d *devices.Device, now time.Time) {
 	}
 	setText(r.marks, marks)
 	setText(r.rtt, "–")
+	selected := false
 	if a, err := netip.ParseAddr(d.Addr); err == nil && a == r.list.u.selected {
+		selected = true
 		r.bg.FillColor = theme.Color(theme.ColorNameSelection)
 		r.bg.Show()
 		r.bg.Refresh()
 	} else {
 		r.bg.Hide()
+	}
+	// Grey on the selection's colour is unreadable: the open one's name
+	// stays dark.
+	imp := widget.LowImportance
+	if selected {
+		imp = widget.MediumImportance
+	}
+	if r.name.Importance != imp {
+		r.name.Importance = imp
+		r.name.Refresh()
 	}
 }
 
@@ -130,4 +142,24 @@ func (u *UI) openAway(dev devices.Device) {
 	}
 	u.w.list.Refresh()
 	d.history.show(dev.Key)
+}
+
+// selectAway opens the details of Options.Select when the scan did not
+// find it but it is a known device shown away, and scrolls the list to
+// its greyed row.
+func (u *UI) selectAway() {
+	a := u.opts.Select
+	if !a.IsValid() || u.run != nil {
+		return
+	}
+	for i, d := range u.watch.absent {
+		if zoned, err := netip.ParseAddr(d.Addr); err != nil || zoned.WithZone("") != a {
+			continue
+		}
+		u.opts.Select = netip.Addr{}
+		u.openAway(d)
+		u.w.list.ScrollTo(u.model.Len() + i)
+		u.trace("details open: %s (away)", a)
+		return
+	}
 }

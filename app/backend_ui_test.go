@@ -9,9 +9,9 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/backend"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 )
 
 // TestSystemBackendLoopback scans 127.0.0.0/29 through the real backend:
@@ -49,7 +49,7 @@ func TestSystemBackendLoopback(t *testing.T) {
 		t.Errorf("status %q", u.w.status.Text)
 	}
 
-	rtt, err := b.Ping(t.Context(), icmpsock.Auto, netip.MustParseAddr("127.0.0.1"))
+	rtt, err := b.Ping(t.Context(), probe.Auto, netip.MustParseAddr("127.0.0.1"))
 	if err != nil || rtt <= 0 || rtt > time.Second {
 		t.Errorf("ping 127.0.0.1: %v, %v", rtt, err)
 	}

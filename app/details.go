@@ -16,9 +16,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/devices"
 	"netscanner/internal/wol"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/identify"
 )
@@ -300,21 +300,21 @@ func foundWords(h scanner.Host) string {
 		return "its answer to ARP (it ignores ping)"
 	case h.Reason == scanner.ReasonNeighbour:
 		return "its answer to neighbour discovery (it ignores ping)"
-	case (h.Reason == scanner.ReasonTCPOpen || h.Reason == scanner.ReasonTCPReset) && h.Method != icmpsock.TCP:
+	case (h.Reason == scanner.ReasonTCPOpen || h.Reason == scanner.ReasonTCPReset) && h.Method != probe.TCP:
 		return "a TCP connection (it ignores ping)"
 	}
 	return methodWords(h.Method)
 }
 
-func methodWords(m icmpsock.Method) string {
+func methodWords(m probe.Method) string {
 	switch m {
-	case icmpsock.Dgram:
+	case probe.Dgram:
 		return "ICMP (datagram socket)"
-	case icmpsock.Raw:
+	case probe.Raw:
 		return "ICMP (raw socket)"
-	case icmpsock.Exec:
+	case probe.Exec:
 		return "the ping program"
-	case icmpsock.TCP:
+	case probe.TCP:
 		return "a TCP connection"
 	}
 	return string(m)
@@ -451,7 +451,7 @@ func (d *detailsView) startPing() {
 					return // closed meanwhile
 				}
 				d.graph.Add(rtt, err != nil)
-				quiet := err == nil || errors.Is(err, icmpsock.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+				quiet := err == nil || errors.Is(err, probe.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
 				if quiet {
 					d.pingErr.Hide()
 				} else {

@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/devices"
+	"netscanner/probe"
 	"netscanner/scanner"
 )
 
@@ -53,7 +53,7 @@ func benchHost(i int) scanner.Host {
 		Addr:    netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}),
 		RTT:     300*time.Microsecond + time.Duration(i*7919%50000)*time.Microsecond,
 		TTL:     64,
-		Method:  icmpsock.Raw,
+		Method:  probe.Raw,
 		Reason:  "echo-reply",
 		Gateway: i == 0,
 	}

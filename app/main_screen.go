@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"netscanner/assets"
-	"netscanner/icmpsock"
 	"netscanner/internal/devices"
+	"netscanner/probe"
 	"netscanner/scanner"
 )
 
@@ -111,10 +111,10 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 	u.updateBadge()
 	u.updateWatchLabel()
 	w := &u.w
-	listFoot := container.NewBorder(nil, nil, nil, u.watch.away, w.missing)
 	if phone {
+		// No room for "Show away" under the list: it is in the sort menu.
 		sortBox := container.NewBorder(nil, nil, nil, w.sortBtn, w.filter)
-		listPane := container.NewBorder(sortBox, listFoot, nil, nil, w.list)
+		listPane := container.NewBorder(sortBox, w.missing, nil, nil, w.list)
 		top := container.NewVBox(
 			w.network,
 			w.targets,
@@ -142,6 +142,7 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 	}
 	w.nav = nil
 	sortBox := container.NewBorder(nil, nil, nil, w.sort, w.filter)
+	listFoot := container.NewBorder(nil, nil, nil, u.watch.away, w.missing)
 	listPane := container.NewBorder(sortBox, listFoot, nil, nil, w.list)
 	logo := widget.NewIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	title := widget.NewLabelWithStyle("Netscanner", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -162,15 +163,24 @@ func (u *UI) layout(phone bool) fyne.CanvasObject {
 
 // showSortMenu offers the orders under the phone's sort button.
 func (u *UI) showSortMenu() {
+	b := u.w.sortBtn
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b).AddXY(0, b.Size().Height)
+	widget.ShowPopUpMenuAtPosition(u.sortMenu(), u.win.Canvas(), pos)
+}
+
+// sortMenu is the phone's sort menu: the orders, and "Show away devices",
+// for which the phone has no room under its list.
+func (u *UI) sortMenu() *fyne.Menu {
 	var items []*fyne.MenuItem
 	for k, name := range devices.SortNames() {
 		item := fyne.NewMenuItem(name, func() { u.w.sort.SetSelectedIndex(k) })
 		item.Checked = devices.SortKey(k) == u.model.Sort()
 		items = append(items, item)
 	}
-	b := u.w.sortBtn
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b).AddXY(0, b.Size().Height)
-	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), u.win.Canvas(), pos)
+	away := fyne.NewMenuItem("Show away devices", func() { u.watch.away.SetChecked(!u.watch.away.Checked) })
+	away.Checked = u.watch.away.Checked
+	items = append(items, fyne.NewMenuItemSeparator(), away)
+	return fyne.NewMenu("", items...)
 }
 
 // bindKeys wires the desktop keyboard: Enter scans, Escape stops, Ctrl+F
@@ -236,7 +246,7 @@ func describeNetwork(n scanner.Network) string {
 }
 
 // setReport shows the ping method on the badge.
-func (u *UI) setReport(r *icmpsock.Report) {
+func (u *UI) setReport(r *probe.Report) {
 	u.report = r
 	u.updateBadge()
 }
@@ -266,14 +276,14 @@ func (u *UI) updateBadge() {
 // badgeText names the method in use and how good it is: both ICMP socket
 // kinds are as good as it gets, the ping program is slow, and TCP misses
 // hosts that only answer pings.
-func badgeText(r *icmpsock.Report) (string, widget.Importance) {
+func badgeText(r *probe.Report) (string, widget.Importance) {
 	if r == nil || r.Chosen == "" {
 		return "No ping method", widget.DangerImportance
 	}
 	switch r.Chosen {
-	case icmpsock.Dgram, icmpsock.Raw:
+	case probe.Dgram, probe.Raw:
 		return "ICMP · " + string(r.Chosen), widget.SuccessImportance
-	case icmpsock.Exec:
+	case probe.Exec:
 		return "ping program", widget.WarningImportance
 	}
 	return "TCP only", widget.DangerImportance

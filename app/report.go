@@ -10,19 +10,19 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // methodPurpose says in a few words what each method is and costs.
-func methodPurpose(m icmpsock.Method) string {
+func methodPurpose(m probe.Method) string {
 	switch m {
-	case icmpsock.Dgram:
+	case probe.Dgram:
 		return "ICMP datagram sockets: real pings without special rights."
-	case icmpsock.Raw:
+	case probe.Raw:
 		return "Raw ICMP sockets: real pings, for root or CAP_NET_RAW."
-	case icmpsock.Exec:
+	case probe.Exec:
 		return "The system ping program: works, but one process per ping is slow."
-	case icmpsock.TCP:
+	case probe.TCP:
 		return "TCP connections: no ICMP at all; misses devices with every port closed."
 	}
 	return ""
@@ -30,7 +30,7 @@ func methodPurpose(m icmpsock.Method) string {
 
 // reportSummary is the first paragraph of the report: what is used and
 // whether something better can be had.
-func reportSummary(r *icmpsock.Report) string {
+func reportSummary(r *probe.Report) string {
 	if r == nil {
 		return "Still checking which ping methods work here."
 	}
@@ -42,7 +42,7 @@ func reportSummary(r *icmpsock.Report) string {
 		s += " You chose it in Settings."
 	}
 	switch r.Chosen {
-	case icmpsock.Exec, icmpsock.TCP:
+	case probe.Exec, probe.TCP:
 		s += " A better method can be enabled: see its command below."
 	}
 	return s
@@ -50,7 +50,7 @@ func reportSummary(r *icmpsock.Report) string {
 
 // reportView lays the report out: one card per method with its verdict,
 // the reason, and the command that enables it, ready to copy.
-func (u *UI) reportView(r *icmpsock.Report) fyne.CanvasObject {
+func (u *UI) reportView(r *probe.Report) fyne.CanvasObject {
 	intro := widget.NewLabel(reportSummary(r))
 	intro.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(intro)

@@ -7,8 +7,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/settings"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -27,8 +27,8 @@ type settingsForm struct {
 
 // methodChoices are the method selector's entries, Auto first.
 func methodChoices() []string {
-	out := []string{string(icmpsock.Auto)}
-	for _, m := range icmpsock.Methods() {
+	out := []string{string(probe.Auto)}
+	for _, m := range probe.Methods() {
 		out = append(out, string(m))
 	}
 	return out
@@ -107,7 +107,7 @@ func (f *settingsForm) settings() (settings.Settings, error) {
 	if s.Ports, err = targets.ParsePorts(f.ports.Text); err != nil {
 		return s, err
 	}
-	if s.Method, err = icmpsock.ParseMethod(f.method.Selected); err != nil {
+	if s.Method, err = probe.ParseMethod(f.method.Selected); err != nil {
 		return s, err
 	}
 	s.Lookups = f.lookups.Checked

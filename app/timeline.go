@@ -134,11 +134,15 @@ func (h *historyView) set(hd historyData) {
 // and the open device's history.
 func (u *UI) historyChanged() {
 	u.refreshAway()
+	u.selectAway()
 	if d := u.details; d != nil && d.history != nil && d.history.key != "" {
 		d.refresh() // first and last seen
 		d.history.load()
 		if scroll, ok := d.root.(*container.Scroll); ok && u.opts.ShowHistory {
 			u.opts.ShowHistory = false // once, as a script asked
+			// Lay the content out at its new height first: the bottom is
+			// found from its laid-out size.
+			scroll.Content.Resize(fyne.NewSize(scroll.Size().Width, scroll.Content.MinSize().Height))
 			scroll.ScrollToBottom()
 		}
 	}

@@ -166,3 +166,33 @@ func assertInside(t *testing.T, name string, objs []fyne.CanvasObject, size fyne
 		}
 	}
 }
+
+// TestSelectAway: NETSCANNER_SELECT naming a known device that is away
+// opens its details when the scan ends, scrolled to its history with
+// NETSCANNER_HISTORY, as the screenshots ask.
+func TestSelectAway(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	fillHistory(t, dir, now)
+	var trace strings.Builder
+	u := newTestUI(t, newFake(), filepath.Join(dir, "s.json"), Options{
+		Now: func() time.Time { return now }, ShowAway: true, ShowHistory: true,
+		Select: netip.MustParseAddr("198.18.0.7"), Trace: &trace,
+	})
+	if !u.watch.away.Checked || len(u.watch.absent) != 3 {
+		t.Errorf("at start: show away %v, %d away (the whole history)", u.watch.away.Checked, len(u.watch.absent))
+	}
+	scan(t, u)
+	if u.details == nil || u.details.title.Text != "toms-pixel" || u.selected != netip.MustParseAddr("198.18.0.7") {
+		t.Fatalf("away device's details not open: %+v", u.details)
+	}
+	if !strings.Contains(trace.String(), "details open: 198.18.0.7 (away)") {
+		t.Errorf("trace %q", trace.String())
+	}
+	if h := u.details.history; h.loads == 0 || h.charts.Hidden {
+		t.Errorf("history not shown: %q", h.note.Text)
+	}
+	if u.opts.ShowHistory {
+		t.Error("details not scrolled to the history")
+	}
+}

@@ -19,10 +19,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/backend"
 	"netscanner/internal/devices"
 	"netscanner/internal/settings"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -76,10 +76,10 @@ func newFake() *fakeBackend {
 
 func (f *fakeBackend) Networks() ([]scanner.Network, error) { return f.nets, nil }
 
-func (f *fakeBackend) Method(context.Context, icmpsock.Method) *icmpsock.Report {
-	return &icmpsock.Report{Chosen: icmpsock.Raw, Methods: []icmpsock.MethodStatus{
-		{Method: icmpsock.Dgram, Reason: "your group 0 is outside ping_group_range 1 0", Fix: "sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'"},
-		{Method: icmpsock.Raw, OK: true, Reason: "running as root"},
+func (f *fakeBackend) Method(context.Context, probe.Method) *probe.Report {
+	return &probe.Report{Chosen: probe.Raw, Methods: []probe.MethodStatus{
+		{Method: probe.Dgram, Reason: "your group 0 is outside ping_group_range 1 0", Fix: "sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'"},
+		{Method: probe.Raw, OK: true, Reason: "running as root"},
 	}}
 }
 
@@ -87,7 +87,7 @@ func (f *fakeBackend) Scan(ctx context.Context, t *targets.Set, _ settings.Setti
 	f.mu.Lock()
 	f.scans++
 	f.mu.Unlock()
-	sum := scanner.Summary{Total: t.Len(), Method: icmpsock.Raw}
+	sum := scanner.Summary{Total: t.Len(), Method: probe.Raw}
 	if f.block {
 		close(f.started)
 		<-ctx.Done()
@@ -101,7 +101,7 @@ func (f *fakeBackend) Scan(ctx context.Context, t *targets.Set, _ settings.Setti
 	for _, h := range f.hosts {
 		if t.Contains(h.Addr) {
 			// Found bare, then enriched, as the engine reports hosts.
-			emit(scanner.Event{Kind: scanner.HostFound, Host: scanner.Host{Addr: h.Addr, RTT: h.RTT, Gateway: h.Gateway, Method: icmpsock.Raw, Reason: "echo-reply"}})
+			emit(scanner.Event{Kind: scanner.HostFound, Host: scanner.Host{Addr: h.Addr, RTT: h.RTT, Gateway: h.Gateway, Method: probe.Raw, Reason: "echo-reply"}})
 			sum.Alive++
 		}
 	}
@@ -119,13 +119,13 @@ func (f *fakeBackend) Scan(ctx context.Context, t *targets.Set, _ settings.Setti
 	return sum, nil
 }
 
-func (f *fakeBackend) Ping(ctx context.Context, _ icmpsock.Method, addr netip.Addr) (time.Duration, error) {
+func (f *fakeBackend) Ping(ctx context.Context, _ probe.Method, addr netip.Addr) (time.Duration, error) {
 	f.pinged <- addr
 	select {
 	case d := <-f.answer:
 		return d, nil
 	case <-ctx.Done():
-		return 0, icmpsock.ErrTimeout
+		return 0, probe.ErrTimeout
 	}
 }
 
@@ -285,7 +285,7 @@ func TestOneRowPerDevice(t *testing.T) {
 	f := newFake()
 	printer := f.hosts[1]
 	f.neighbours = []scanner.Host{{Addr: netip.MustParseAddr("fe80::211:22ff:fe33:4409%eth0"), RTT: time.Millisecond,
-		MAC: printer.MAC, Vendor: printer.Vendor, Method: icmpsock.Raw, Reason: "echo-reply"}}
+		MAC: printer.MAC, Vendor: printer.Vendor, Method: probe.Raw, Reason: "echo-reply"}}
 	store := filepath.Join(t.TempDir(), "s.json")
 	u := newTestUI(t, f, store, Options{})
 	scan(t, u)

@@ -308,3 +308,23 @@ func TestEnvAwayHistory(t *testing.T) {
 		t.Errorf("bad %s: %v", EnvAway, err)
 	}
 }
+
+// TestPhoneShowAway: the phone has "Show away devices" in its sort menu.
+func TestPhoneShowAway(t *testing.T) {
+	dir := t.TempDir()
+	fillHistory(t, dir, time.Now().Truncate(time.Hour))
+	u := newTestUI(t, newFake(), filepath.Join(dir, "s.json"), Options{Phone: true})
+	u.win.Resize(fyne.NewSize(420, 800))
+	items := u.sortMenu().Items
+	away := items[len(items)-1]
+	if away.Label != "Show away devices" || away.Checked {
+		t.Fatalf("last item %q, checked %v", away.Label, away.Checked)
+	}
+	away.Action()
+	if !u.watch.away.Checked || len(u.watch.absent) != 3 || u.w.list.Length() != 3 {
+		t.Errorf("show away %v: %d away, list of %d", u.watch.away.Checked, len(u.watch.absent), u.w.list.Length())
+	}
+	if items := u.sortMenu().Items; !items[len(items)-1].Checked {
+		t.Error("the menu does not show the switch on")
+	}
+}

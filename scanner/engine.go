@@ -58,7 +58,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -109,7 +109,7 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 // replies wait in the Conn's buffer, so emit should return quickly.
 //
 // A host that answers with an ICMP error, or that the local kernel refuses
-// to send to (a *icmpsock.SendError), is finished but not alive.
+// to send to (a *probe.SendError), is finished but not alive.
 //
 // When ctx ends, Scan stops sending at once and returns without waiting
 // for answers still on their way: the Summary has Cancelled set, and the
@@ -127,7 +127,7 @@ var ErrConnClosed = errors.New("scanner: connection closed during the scan")
 // last with Host.Enriched set), still on the caller's goroutine, and
 // Finished waits for it at most Enrich.Wait after the sweep (see Enrich).
 // Enrichment works in the network namespace of the calling thread.
-func Scan(ctx context.Context, conn icmpsock.Conn, targets *targets.Set, cfg Config, emit func(Event)) (Summary, error) {
+func Scan(ctx context.Context, conn probe.Conn, targets *targets.Set, cfg Config, emit func(Event)) (Summary, error) {
 	if targets.Len() == 0 {
 		sum := Summary{Method: conn.Method()}
 		emit(Event{Kind: Finished, Summary: &sum})
@@ -241,8 +241,8 @@ func (q *fifo) pop() {
 
 // scan is the state of one sweep shared by its sender and receiver.
 type scan struct {
-	conn   icmpsock.Conn
-	method icmpsock.Method
+	conn   probe.Conn
+	method probe.Method
 	cfg    Config
 	wait   time.Duration // from a host's last request to giving up on it
 	base   uint16        // sequence number of every host's first request
@@ -275,7 +275,7 @@ type scan struct {
 }
 
 // sweep is Scan on any sequence of total distinct addresses.
-func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], total int, cfg Config,
+func sweep(ctx context.Context, conn probe.Conn, addrs iter.Seq[netip.Addr], total int, cfg Config,
 	silent *silentFinder, offLink int, emit func(Event)) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Total: total, Method: conn.Method(), OffLink: offLink}
@@ -298,7 +298,7 @@ func sweep(ctx context.Context, conn icmpsock.Conn, addrs iter.Seq[netip.Addr], 
 		live:   make(map[netip.Addr]pending),
 		silent: silent,
 	}
-	if s.method == icmpsock.Exec {
+	if s.method == probe.Exec {
 		s.wait += execSlack
 	}
 	judge := newTCPJudge(s.method, total) // plausible.go
@@ -573,7 +573,7 @@ func (s *scan) probe(ctx context.Context, a netip.Addr, attempt int) error {
 // so that the error's address taken by errors.As costs no allocation on
 // every successful Send.)
 func (s *scan) sendFailed(ctx context.Context, a netip.Addr, err error) error {
-	var refused *icmpsock.SendError
+	var refused *probe.SendError
 	switch {
 	case errors.As(err, &refused):
 		s.mu.Lock()
@@ -603,7 +603,7 @@ func (s *scan) finish(a netip.Addr) bool {
 // The echo answer of a host the neighbour table proved earlier (seen)
 // comes back as late: the host as reported, with the answer's round
 // trip and TTL, and ReasonEchoReply, for a HostUpdated.
-func (s *scan) match(r icmpsock.Reply) (h Host, found, late bool) {
+func (s *scan) match(r probe.Reply) (h Host, found, late bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, live := s.live[r.Addr]; live && p.seen {
@@ -624,7 +624,7 @@ func (s *scan) match(r icmpsock.Reply) (h Host, found, late bool) {
 }
 
 // matchFirst is match for a host not yet reported. Callers hold s.mu.
-func (s *scan) matchFirst(r icmpsock.Reply) (Host, bool) {
+func (s *scan) matchFirst(r probe.Reply) (Host, bool) {
 	p, live := s.live[r.Addr]
 	if !live {
 		return Host{}, false // never probed, or already finished

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 )
 
 // These tests scan real networks built from namespaces (root only; see
@@ -17,13 +17,13 @@ import (
 
 // scanRouted sweeps a Routed network through a Conn opened inside its
 // scanner namespace and checks that exactly the live hosts are found.
-func scanRouted(t *testing.T, n *testnet.Routed, open func(icmpsock.Options) (icmpsock.Conn, error), method icmpsock.Method) {
+func scanRouted(t *testing.T, n *testnet.Routed, open func(probe.Options) (probe.Conn, error), method probe.Method) {
 	t.Helper()
 	var (
-		c   icmpsock.Conn
+		c   probe.Conn
 		err error
 	)
-	n.Scanner.Do(func() { c, err = open(icmpsock.Options{}) })
+	n.Scanner.Do(func() { c, err = open(probe.Options{}) })
 	if err != nil {
 		t.Fatalf("open %s: %v", method, err)
 	}
@@ -68,13 +68,13 @@ func scanRouted(t *testing.T, n *testnet.Routed, open func(icmpsock.Options) (ic
 
 func TestScanRoutedRaw(t *testing.T) {
 	n := testnet.NewRouted(t)
-	scanRouted(t, n, icmpsock.OpenRaw, icmpsock.Raw)
+	scanRouted(t, n, probe.OpenRaw, probe.Raw)
 }
 
 func TestScanRoutedDgram(t *testing.T) {
 	n := testnet.NewRouted(t)
 	n.Scanner.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
-	scanRouted(t, n, icmpsock.OpenDgram, icmpsock.Dgram)
+	scanRouted(t, n, probe.OpenDgram, probe.Dgram)
 }
 
 // TestScanSlowHosts sweeps hosts that answer after up to 900 ms and drop
@@ -101,10 +101,10 @@ func TestScanSlowHosts(t *testing.T) {
 	r := testnet.StartResponder(t, n.Router, hosts)
 
 	var (
-		c   icmpsock.Conn
+		c   probe.Conn
 		err error
 	)
-	n.Scanner.Do(func() { c, err = icmpsock.OpenRaw(icmpsock.Options{}) })
+	n.Scanner.Do(func() { c, err = probe.OpenRaw(probe.Options{}) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -156,10 +156,10 @@ func TestScanFake(t *testing.T) {
 	defer c.Close()
 	// Strays: answers from addresses never probed, and one for a target
 	// before it is probed (.250 goes out near the end of the sweep).
-	c.inject(time.Millisecond, icmpsock.Reply{Addr: ip("198.18.2.5"), Seq: 1, Method: icmpsock.Raw})
-	c.inject(2*time.Millisecond, icmpsock.Reply{Addr: ip("198.18.2.6"), Seq: 1, Err: &icmpsock.ICMPError{Type: 3, Code: 1}})
-	c.inject(3*time.Millisecond, icmpsock.Reply{Addr: ip("198.18.1.250"), Seq: 0})
-	c.inject(4*time.Millisecond, icmpsock.Reply{Addr: ip("198.18.1.250"), Seq: 1})
+	c.inject(time.Millisecond, probe.Reply{Addr: ip("198.18.2.5"), Seq: 1, Method: probe.Raw})
+	c.inject(2*time.Millisecond, probe.Reply{Addr: ip("198.18.2.6"), Seq: 1, Err: &probe.ICMPError{Type: 3, Code: 1}})
+	c.inject(3*time.Millisecond, probe.Reply{Addr: ip("198.18.1.250"), Seq: 0})
+	c.inject(4*time.Millisecond, probe.Reply{Addr: ip("198.18.1.250"), Seq: 1})
 
 	tg := mustTargets(t, "198.18.1.0/24")
 	ev := &events{t: t}
@@ -168,7 +168,7 @@ func TestScanFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := ev.check(sum, err, 254)
-	if sum.Cancelled || sum.Method != icmpsock.Raw {
+	if sum.Cancelled || sum.Method != probe.Raw {
 		t.Errorf("summary %+v", sum)
 	}
 	for a := range want {
@@ -183,7 +183,7 @@ func TestScanFake(t *testing.T) {
 	}
 
 	// What was reported about a host is what it answered.
-	if h := found[ip("198.18.1.5")]; h.RTT != 5*time.Millisecond || h.TTL != 64 || h.Reason != "echo-reply" || h.Method != icmpsock.Raw {
+	if h := found[ip("198.18.1.5")]; h.RTT != 5*time.Millisecond || h.TTL != 64 || h.Reason != "echo-reply" || h.Method != probe.Raw {
 		t.Errorf("198.18.1.5 reported as %+v", h)
 	}
 	if h := found[ip("198.18.1.17")]; h.Reason != "tcp-rst" {
@@ -261,7 +261,7 @@ func TestScanBlockingSend(t *testing.T) {
 		want[a] = true
 	}
 	c := newFakeConn(hosts, 0, 3, 50*time.Millisecond)
-	c.method = icmpsock.TCP
+	c.method = probe.TCP
 	defer c.Close()
 	tg := mustTargets(t, "198.18.1.1-40")
 	ev := &events{t: t}
@@ -277,7 +277,7 @@ func TestScanBlockingSend(t *testing.T) {
 		if !want[a] {
 			t.Errorf("found %s, which is not live", a)
 		}
-		if h.Method != icmpsock.TCP {
+		if h.Method != probe.TCP {
 			t.Errorf("%s method %q, want tcp", a, h.Method)
 		}
 	}

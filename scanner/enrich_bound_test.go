@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/names"
 	"netscanner/scanner/targets"
 )
@@ -144,7 +144,7 @@ func TestEnrichBounded(t *testing.T) {
 	}
 	out := make(chan outcome, 1)
 	go func() {
-		sum, err := scanEnriched(t.Context(), icmpsock.Raw, mustTargets(t, "198.18.8.0/22"),
+		sum, err := scanEnriched(t.Context(), probe.Raw, mustTargets(t, "198.18.8.0/22"),
 			Enrich{Names: true, Ports: ports, Wait: time.Hour, env: env}, emit, sweep)
 		out <- outcome{sum, err}
 	}()
@@ -233,7 +233,7 @@ func TestEnrichLineCut(t *testing.T) {
 	}
 	rec := newRecorder(t)
 	start := time.Now()
-	sum, err := scanEnriched(t.Context(), icmpsock.Raw, mustTargets(t, "198.18.8.0/22"),
+	sum, err := scanEnriched(t.Context(), probe.Raw, mustTargets(t, "198.18.8.0/22"),
 		Enrich{Names: true, Wait: 100 * time.Millisecond, env: env}, rec.emit, sweep)
 	got := rec.check(sum, err)
 	if took := time.Since(start); took > 10*time.Second {

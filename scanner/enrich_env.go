@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/netip"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/dnssd"
 	"netscanner/scanner/mcast"
 	"netscanner/scanner/names"
@@ -24,7 +24,7 @@ type enrichEnv struct {
 	lookupMAC    func(context.Context, netip.Addr) (net.HardwareAddr, error)
 	lookupNames  func(context.Context, netip.Addr) names.Result
 	dial         dialFunc
-	openAllNodes func(icmpsock.Method) (icmpsock.Conn, error)
+	openAllNodes func(probe.Method) (probe.Conn, error)
 	// links lists the links multicast rounds ask on, of those whose
 	// prefixes covers accepts; startDNSSD and startSSDP start a round.
 	links      func(covers func(netip.Prefix) bool) ([]mcast.Link, error)
@@ -57,8 +57,8 @@ func systemEnv(res *names.Resolver, inNet func(func()) error) *enrichEnv {
 		dial: func(ctx context.Context, network, address string) (net.Conn, error) {
 			return within(inNet, func() (net.Conn, error) { return dialer.DialContext(ctx, network, address) })
 		},
-		openAllNodes: func(m icmpsock.Method) (icmpsock.Conn, error) {
-			return within(inNet, func() (icmpsock.Conn, error) { return openAllNodesConn(m) })
+		openAllNodes: func(m probe.Method) (probe.Conn, error) {
+			return within(inNet, func() (probe.Conn, error) { return openAllNodesConn(m) })
 		},
 		links:      linksFor(inNet),
 		startDNSSD: dnssd.Start,

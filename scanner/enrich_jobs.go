@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/names"
 	"netscanner/scanner/neigh"
 	"netscanner/scanner/oui"
@@ -171,7 +171,7 @@ func (x *enricher) startAllNodes(ctx context.Context) bool {
 	if !x.cfg.LinkLocal || len(x.view.allNodes) == 0 || x.env.openAllNodes == nil {
 		return false
 	}
-	if x.method != icmpsock.Dgram && x.method != icmpsock.Raw {
+	if x.method != probe.Dgram && x.method != probe.Raw {
 		return false
 	}
 	go func() {

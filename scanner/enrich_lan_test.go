@@ -20,8 +20,8 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/names"
 	"netscanner/scanner/targets"
@@ -184,7 +184,7 @@ func TestEnrichLAN(t *testing.T) {
 		cfg := scanner.DefaultConfig()
 		cfg.Enrich = e
 		lan.Scanner.Do(func() {
-			conn, oerr := icmpsock.OpenRaw(icmpsock.Options{})
+			conn, oerr := probe.OpenRaw(probe.Options{})
 			if oerr != nil {
 				err = oerr
 				return

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -64,14 +64,14 @@ type enricher struct {
 	portTimeout time.Duration
 	env         *enrichEnv
 	view        localView
-	method      icmpsock.Method
+	method      probe.Method
 	targets     *targets.Set
 	connSem     *semaphore.Weighted // TCP connects in flight
 	msgs        chan enrichMsg
 }
 
 // newEnricher checks e and learns what it needs about this machine.
-func newEnricher(ctx context.Context, e Enrich, method icmpsock.Method, t *targets.Set) (*enricher, error) {
+func newEnricher(ctx context.Context, e Enrich, method probe.Method, t *targets.Set) (*enricher, error) {
 	switch {
 	case e.PortTimeout < 0:
 		return nil, fmt.Errorf("scanner: Enrich.PortTimeout %v is negative", e.PortTimeout)
@@ -111,7 +111,7 @@ func newEnricher(ctx context.Context, e Enrich, method icmpsock.Method, t *targe
 // jobs and starts them as slots free up, applies the workers' facts and
 // emits them, so that every event still reaches emit on the caller's
 // goroutine, one at a time.
-func scanEnriched(ctx context.Context, method icmpsock.Method, targets *targets.Set, e Enrich, emit func(Event),
+func scanEnriched(ctx context.Context, method probe.Method, targets *targets.Set, e Enrich, emit func(Event),
 	sweep func(emit func(Event)) (Summary, error)) (Summary, error) {
 	start := time.Now()
 	x, err := newEnricher(ctx, e, method, targets)

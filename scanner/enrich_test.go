@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/names"
 	"netscanner/scanner/neigh"
 	"netscanner/scanner/oui"
@@ -96,7 +96,7 @@ func (f *fakeNet) env() *enrichEnv {
 			<-ctx.Done()
 			return nil, ctx.Err()
 		},
-		openAllNodes: func(m icmpsock.Method) (icmpsock.Conn, error) {
+		openAllNodes: func(m probe.Method) (probe.Conn, error) {
 			f.allNodesOpened.Add(1)
 			return newGroupConn(m, f.group), nil
 		},
@@ -107,9 +107,9 @@ func (f *fakeNet) env() *enrichEnv {
 // zone's group, as the hosts on a link do. Zones are interface indexes, as
 // the probe sends them.
 type groupConn struct {
-	method  icmpsock.Method
+	method  probe.Method
 	group   map[string][]netip.Addr
-	replies chan icmpsock.Reply
+	replies chan probe.Reply
 	once    sync.Once
 	mu      sync.Mutex
 	closed  bool
@@ -117,12 +117,12 @@ type groupConn struct {
 	strays  bool // add an ICMP error and an answer to another request
 }
 
-func newGroupConn(m icmpsock.Method, group map[string][]netip.Addr) *groupConn {
-	return &groupConn{method: m, group: group, replies: make(chan icmpsock.Reply, 256)}
+func newGroupConn(m probe.Method, group map[string][]netip.Addr) *groupConn {
+	return &groupConn{method: m, group: group, replies: make(chan probe.Reply, 256)}
 }
 
-func (c *groupConn) Method() icmpsock.Method        { return c.method }
-func (c *groupConn) Replies() <-chan icmpsock.Reply { return c.replies }
+func (c *groupConn) Method() probe.Method        { return c.method }
+func (c *groupConn) Replies() <-chan probe.Reply { return c.replies }
 
 func (c *groupConn) Send(_ context.Context, dst netip.Addr, seq uint16) error {
 	c.mu.Lock()
@@ -135,11 +135,11 @@ func (c *groupConn) Send(_ context.Context, dst netip.Addr, seq uint16) error {
 		return nil
 	}
 	if c.strays {
-		c.replies <- icmpsock.Reply{Addr: netip.MustParseAddr("fe80::d").WithZone(dst.Zone()), Seq: seq, Err: errors.New("unreachable")}
-		c.replies <- icmpsock.Reply{Addr: netip.MustParseAddr("fe80::e").WithZone(dst.Zone()), Seq: seq + 100}
+		c.replies <- probe.Reply{Addr: netip.MustParseAddr("fe80::d").WithZone(dst.Zone()), Seq: seq, Err: errors.New("unreachable")}
+		c.replies <- probe.Reply{Addr: netip.MustParseAddr("fe80::e").WithZone(dst.Zone()), Seq: seq + 100}
 	}
 	for _, a := range c.group[dst.Zone()] {
-		c.replies <- icmpsock.Reply{Addr: a.WithZone(dst.Zone()), From: a.WithZone(dst.Zone()), Seq: seq,
+		c.replies <- probe.Reply{Addr: a.WithZone(dst.Zone()), From: a.WithZone(dst.Zone()), Seq: seq,
 			RTT: time.Millisecond, TTL: 64, Method: c.method, Reason: "echo-reply"}
 	}
 	return nil
@@ -318,7 +318,7 @@ func TestScanEnriched(t *testing.T) {
 		t.Errorf("gateway: %+v", gw)
 	}
 	ll := got[ip("fe80::a%eth0")]
-	if !slices.Equal(ll.MAC, macLL) || ll.Vendor != "Apple, Inc." || ll.Method != icmpsock.Raw || ll.Reason != "echo-reply" ||
+	if !slices.Equal(ll.MAC, macLL) || ll.Vendor != "Apple, Inc." || ll.Method != probe.Raw || ll.Reason != "echo-reply" ||
 		!strings.Contains(ll.Note, "ff02::1") || ll.RTT != time.Millisecond || ll.TTL != 64 {
 		t.Errorf("link-local neighbour: %+v", ll)
 	}
@@ -459,19 +459,19 @@ func TestEnrichBadConfig(t *testing.T) {
 func TestEnrichAllNodesOnlyOnTheScannedLAN(t *testing.T) {
 	cases := []struct {
 		targets string
-		method  icmpsock.Method
+		method  probe.Method
 		want    bool
 	}{
-		{"198.18.7.0/24", icmpsock.Raw, true},
-		{"198.18.7.0/24", icmpsock.Dgram, true},
-		{"198.18.7.0/24", icmpsock.Exec, false},
-		{"198.18.7.0/24", icmpsock.TCP, false},
-		{"198.18.7.2", icmpsock.Raw, false},       // one host on the LAN
-		{"198.18.7.0/25", icmpsock.Raw, false},    // half of it
-		{"198.18.8.0/24", icmpsock.Raw, false},    // another network
-		{"198.18.0.0/16", icmpsock.Raw, true},     // all of it and more
-		{"198.18.7.1-254", icmpsock.Raw, true},    // every address, typed as a range
-		{"2001:db8:7::/120", icmpsock.Raw, false}, // eth0 has no such network
+		{"198.18.7.0/24", probe.Raw, true},
+		{"198.18.7.0/24", probe.Dgram, true},
+		{"198.18.7.0/24", probe.Exec, false},
+		{"198.18.7.0/24", probe.TCP, false},
+		{"198.18.7.2", probe.Raw, false},       // one host on the LAN
+		{"198.18.7.0/25", probe.Raw, false},    // half of it
+		{"198.18.8.0/24", probe.Raw, false},    // another network
+		{"198.18.0.0/16", probe.Raw, true},     // all of it and more
+		{"198.18.7.1-254", probe.Raw, true},    // every address, typed as a range
+		{"2001:db8:7::/120", probe.Raw, false}, // eth0 has no such network
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%s", c.targets, c.method), func(t *testing.T) {
@@ -541,7 +541,7 @@ func ifNames(ifs []localIface) []string {
 // answers to other requests or errors ignored.
 func TestPingAllNodes(t *testing.T) {
 	a := netip.MustParseAddr
-	conn := newGroupConn(icmpsock.Dgram, map[string][]netip.Addr{
+	conn := newGroupConn(probe.Dgram, map[string][]netip.Addr{
 		"2": {a("fe80::a"), a("fe80::b"), a("fe80::1")}, // eth0
 		"3": {a("fe80::a"), a("fe80::c")},               // wlan0: the same address on another link is another host
 	})
@@ -597,7 +597,7 @@ func TestScanEnrichedKeepsEveryEvent(t *testing.T) {
 		}
 	}
 	// An environment with nothing in it: workers end at once.
-	sum, err := scanEnriched(t.Context(), icmpsock.Raw, mustTargets(t, "198.18.8.0/21"), Enrich{env: &enrichEnv{}}, emit, sweep)
+	sum, err := scanEnriched(t.Context(), probe.Raw, mustTargets(t, "198.18.8.0/21"), Enrich{env: &enrichEnv{}}, emit, sweep)
 	rec.check(sum, err)
 	if len(rec.found) != alive || progress != n {
 		t.Errorf("%d hosts and %d progress events reached emit, want %d and %d", len(rec.found), progress, alive, n)

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // fakeHost is how one address behaves behind a fakeConn. The zero value is
@@ -20,14 +20,14 @@ type fakeHost struct {
 	Answers   int           // answer only this many requests (0: all)
 	Dup       int           // extra copies of every answer
 	ICMPErr   bool          // answer with "host unreachable" from a router
-	Refuse    bool          // Send fails with a *icmpsock.SendError
+	Refuse    bool          // Send fails with a *probe.SendError
 	Fail      bool          // Send fails with a plain error (a broken Conn)
 	Reason    string        // Reply.Reason of the answers; "" leaves it to the engine
 	TTL       int
 	SeqOffset uint16 // answers carry the request's sequence number plus this
 }
 
-// fakeConn is an icmpsock.Conn that sends nothing. Addresses in hosts
+// fakeConn is an probe.Conn that sends nothing. Addresses in hosts
 // answer as their fakeHost says; all others stay silent. One goroutine
 // delivers every answer at its time, so a /16 of answers costs one
 // goroutine, as a socket's reader would.
@@ -37,11 +37,11 @@ type fakeHost struct {
 // request is settled only once its answers were delivered, or after hold
 // if it gets none, like a ping process waiting out its timeout.
 type fakeConn struct {
-	method  icmpsock.Method
+	method  probe.Method
 	hosts   map[netip.Addr]fakeHost
 	pool    chan struct{} // nil: Send never blocks
 	hold    time.Duration // how long an unanswered request holds its slot
-	replies chan icmpsock.Reply
+	replies chan probe.Reply
 	wake    chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -63,10 +63,10 @@ type fakeConn struct {
 // (0: every answer waits for the reader, the hardest case).
 func newFakeConn(hosts map[netip.Addr]fakeHost, replyBuffer, poolSize int, hold time.Duration) *fakeConn {
 	c := &fakeConn{
-		method:    icmpsock.Raw,
+		method:    probe.Raw,
 		hosts:     hosts,
 		hold:      hold,
-		replies:   make(chan icmpsock.Reply, replyBuffer),
+		replies:   make(chan probe.Reply, replyBuffer),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		requests:  make(map[netip.Addr][]uint16),
@@ -80,8 +80,8 @@ func newFakeConn(hosts map[netip.Addr]fakeHost, replyBuffer, poolSize int, hold 
 	return c
 }
 
-func (c *fakeConn) Method() icmpsock.Method        { return c.method }
-func (c *fakeConn) Replies() <-chan icmpsock.Reply { return c.replies }
+func (c *fakeConn) Method() probe.Method        { return c.method }
+func (c *fakeConn) Replies() <-chan probe.Reply { return c.replies }
 
 // Send records the request and schedules what the host makes of it.
 func (c *fakeConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
@@ -134,20 +134,20 @@ func (c *fakeConn) Send(ctx context.Context, dst netip.Addr, seq uint16) error {
 	case known && h.Refuse:
 		c.release()
 		c.mu.Unlock()
-		return &icmpsock.SendError{Addr: dst, Err: syscall.EHOSTUNREACH}
+		return &probe.SendError{Addr: dst, Err: syscall.EHOSTUNREACH}
 	case known && nth > h.DropFirst && (h.Answers == 0 || nth <= h.DropFirst+h.Answers):
-		r := icmpsock.Reply{Addr: dst, From: dst, Seq: seq + h.SeqOffset, RTT: h.Delay, TTL: h.TTL, Method: c.method, Reason: h.Reason}
+		r := probe.Reply{Addr: dst, From: dst, Seq: seq + h.SeqOffset, RTT: h.Delay, TTL: h.TTL, Method: c.method, Reason: h.Reason}
 		if h.ICMPErr {
 			r.From = netip.MustParseAddr("198.18.0.2")
 			r.Reason = ""
-			r.Err = &icmpsock.ICMPError{From: r.From, Type: 3, Code: 1, Text: "host unreachable"}
+			r.Err = &probe.ICMPError{From: r.From, Type: 3, Code: 1, Text: "host unreachable"}
 		}
 		for i := 0; i <= h.Dup; i++ {
 			// The slot is freed with the last copy.
 			c.schedule(now.Add(h.Delay), r, i == h.Dup)
 		}
 	case c.pool != nil:
-		c.schedule(now.Add(c.hold), icmpsock.Reply{}, true)
+		c.schedule(now.Add(c.hold), probe.Reply{}, true)
 	}
 	c.mu.Unlock()
 	if onSend != nil {
@@ -167,7 +167,7 @@ func (c *fakeConn) release() {
 
 // inject schedules a reply that answers no request of this Conn's caller,
 // as a stray from another scan or a router would.
-func (c *fakeConn) inject(after time.Duration, r icmpsock.Reply) {
+func (c *fakeConn) inject(after time.Duration, r probe.Reply) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queue.push(scheduled{at: time.Now().Add(after), r: r})
@@ -176,7 +176,7 @@ func (c *fakeConn) inject(after time.Duration, r icmpsock.Reply) {
 
 // schedule queues one delivery. A zero Reply only frees a slot. Callers
 // hold c.mu.
-func (c *fakeConn) schedule(at time.Time, r icmpsock.Reply, release bool) {
+func (c *fakeConn) schedule(at time.Time, r probe.Reply, release bool) {
 	c.queue.push(scheduled{at: at, r: r, release: release && c.pool != nil})
 	c.poke()
 }
@@ -274,7 +274,7 @@ func (c *fakeConn) counts() (sends, inSend int) {
 // scheduled is one delivery: a reply, a freed pool slot, or both.
 type scheduled struct {
 	at      time.Time
-	r       icmpsock.Reply
+	r       probe.Reply
 	release bool
 	seq     int // keeps equal times in scheduling order
 }

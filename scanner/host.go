@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/identify"
 )
 
@@ -43,10 +43,10 @@ const (
 // Host is one live device and everything learned about it.
 type Host struct {
 	Addr   netip.Addr
-	RTT    time.Duration   // first answer's round trip
-	TTL    int             // TTL or hop limit of that answer; 0 if unknown
-	Method icmpsock.Method // how it was found
-	Reason Reason          // why it counts as up: ReasonEchoReply, ReasonTCPReset, ReasonTCPOpen
+	RTT    time.Duration // first answer's round trip
+	TTL    int           // TTL or hop limit of that answer; 0 if unknown
+	Method probe.Method  // how it was found
+	Reason Reason        // why it counts as up: ReasonEchoReply, ReasonTCPReset, ReasonTCPOpen
 
 	// Filled in by enrichment, which may come after the host was first
 	// reported.
@@ -115,9 +115,9 @@ type Event struct {
 
 // Summary closes a scan.
 type Summary struct {
-	Total     int             // addresses scanned
-	Alive     int             // hosts found
-	Method    icmpsock.Method // method used
+	Total     int          // addresses scanned
+	Alive     int          // hosts found
+	Method    probe.Method // method used
 	Elapsed   time.Duration
 	Cancelled bool // the context ended the scan early
 	// Neighbours counts the hosts found beyond the targets, and not in

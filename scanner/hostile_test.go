@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -31,12 +31,12 @@ import (
 // without drops is the scanner's fault, and fails the test.
 func TestReliabilityHostileScan(t *testing.T) {
 	testnet.Require(t)
-	for _, m := range []icmpsock.Method{icmpsock.Raw, icmpsock.Dgram} {
+	for _, m := range []probe.Method{probe.Raw, probe.Dgram} {
 		t.Run(string(m), func(t *testing.T) { hostileScan(t, m) })
 	}
 }
 
-func hostileScan(t *testing.T, method icmpsock.Method) {
+func hostileScan(t *testing.T, method probe.Method) {
 	const (
 		floodRate = 100_000
 		floodFor  = 3 * time.Second
@@ -67,12 +67,12 @@ func hostileScan(t *testing.T, method icmpsock.Method) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conn icmpsock.Conn
+	var conn probe.Conn
 	n.Scanner.Do(func() {
-		if method == icmpsock.Raw {
-			conn, err = icmpsock.OpenRaw(icmpsock.Options{})
+		if method == probe.Raw {
+			conn, err = probe.OpenRaw(probe.Options{})
 		} else {
-			conn, err = icmpsock.OpenDgram(icmpsock.Options{})
+			conn, err = probe.OpenDgram(probe.Options{})
 		}
 	})
 	if err != nil {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -34,7 +34,7 @@ func BenchmarkIdentifySilentLAN(b *testing.B) {
 				cfg.Enrich.InNet = inNet
 				var found int
 				lan.Scanner.Do(func() {
-					conn, err := icmpsock.OpenRaw(icmpsock.Options{})
+					conn, err := probe.OpenRaw(probe.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}

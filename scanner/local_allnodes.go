@@ -22,7 +22,7 @@ import (
 	"strconv"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -133,7 +133,7 @@ type neighbour6 struct {
 // Requests name their interface by index, which means the same to the
 // socket whatever thread sends: a name would be looked up in the sending
 // thread's network namespace, which need not be the socket's.
-func pingAllNodes(ctx context.Context, conn icmpsock.Conn, ifaces []localIface, skip func(netip.Addr) bool, found func(neighbour6)) {
+func pingAllNodes(ctx context.Context, conn probe.Conn, ifaces []localIface, skip func(netip.Addr) bool, found func(neighbour6)) {
 	if len(ifaces) == 0 {
 		return
 	}
@@ -188,12 +188,12 @@ func pingAllNodes(ctx context.Context, conn icmpsock.Conn, ifaces []localIface, 
 
 // openAllNodesConn opens a Conn of method for the all-nodes probe, or
 // returns nil when the method cannot send to a multicast group.
-func openAllNodesConn(method icmpsock.Method) (icmpsock.Conn, error) {
+func openAllNodesConn(method probe.Method) (probe.Conn, error) {
 	switch method {
-	case icmpsock.Dgram:
-		return icmpsock.OpenDgram(icmpsock.Options{})
-	case icmpsock.Raw:
-		return icmpsock.OpenRaw(icmpsock.Options{})
+	case probe.Dgram:
+		return probe.OpenDgram(probe.Options{})
+	case probe.Raw:
+		return probe.OpenRaw(probe.Options{})
 	}
 	return nil, nil
 }

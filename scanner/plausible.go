@@ -24,7 +24,7 @@ import (
 	"slices"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // Thresholds of the verdict.
@@ -66,8 +66,8 @@ type tcpJudge struct {
 // or nil when there is nothing to judge: only the tcp method counts
 // accepted connects as hosts, and fewer than tcpOpenMin addresses can
 // never be suspect.
-func newTCPJudge(method icmpsock.Method, total int) *tcpJudge {
-	if method != icmpsock.TCP || total < tcpOpenMin {
+func newTCPJudge(method probe.Method, total int) *tcpJudge {
+	if method != probe.TCP || total < tcpOpenMin {
 		return nil
 	}
 	return &tcpJudge{total: total}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -57,7 +57,7 @@ func TestReliabilityTCPPlausible(t *testing.T) {
 			n := testnet.NewKernelLAN(t, prefix, tc.live)
 			// One listener per port on the router's every address.
 			n.Router.Do(func() {
-				for _, port := range icmpsock.DefaultTCPPorts() {
+				for _, port := range probe.DefaultTCPPorts() {
 					l, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", port))
 					if err != nil {
 						t.Fatal(err)
@@ -147,7 +147,7 @@ func TestPlausibleHelper(t *testing.T) {
 	}
 	// Connects to the empty addresses wait out their timeout; enough of
 	// them at once keep the control quick.
-	conn, err := icmpsock.OpenTCP(icmpsock.Options{Concurrency: 512})
+	conn, err := probe.OpenTCP(probe.Options{Concurrency: 512})
 	if err != nil {
 		t.Fatal(err)
 	}

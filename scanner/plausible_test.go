@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // tcpHosts builds n hosts found by tcp-open, the i-th in rtt(i).
 func tcpHosts(n int, rtt func(i int) time.Duration) []Host {
 	hs := make([]Host, n)
 	for i := range hs {
-		hs[i] = Host{Addr: netip.AddrFrom4([4]byte{198, 18, 9, byte(i + 1)}), RTT: rtt(i), Method: icmpsock.TCP, Reason: ReasonTCPOpen}
+		hs[i] = Host{Addr: netip.AddrFrom4([4]byte{198, 18, 9, byte(i + 1)}), RTT: rtt(i), Method: probe.TCP, Reason: ReasonTCPOpen}
 	}
 	return hs
 }
@@ -46,7 +46,7 @@ func TestTCPJudge(t *testing.T) {
 		{"too few to judge", 10, tcpHosts(7, same), false, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			j := newTCPJudge(icmpsock.TCP, tt.total)
+			j := newTCPJudge(probe.TCP, tt.total)
 			var out []Host
 			for _, h := range tt.hosts {
 				out = append(out, j.admit(h)...)
@@ -76,10 +76,10 @@ func TestTCPJudge(t *testing.T) {
 	}
 	// Only the tcp method counts accepted connects; an echo reply or a
 	// reset is never held.
-	if newTCPJudge(icmpsock.Raw, 254) != nil {
+	if newTCPJudge(probe.Raw, 254) != nil {
 		t.Error("a raw sweep is judged")
 	}
-	j := newTCPJudge(icmpsock.TCP, 40)
+	j := newTCPJudge(probe.TCP, 40)
 	if out := j.admit(Host{Reason: ReasonTCPReset}); len(out) != 1 {
 		t.Errorf("a reset was held: %v", out)
 	}
@@ -102,7 +102,7 @@ func TestScanImplausibleTCP(t *testing.T) {
 				hosts[ip(fmt.Sprintf("198.18.9.%d", i))] = fakeHost{Delay: d, Reason: "tcp-open"}
 			}
 			c := newFakeConn(hosts, 64, 0, 0)
-			c.method = icmpsock.TCP
+			c.method = probe.TCP
 			defer c.Close()
 			ev := &events{t: t}
 			sum, err := Scan(context.Background(), c, mustTargets(t, "198.18.9.1-40"), Config{Timeout: 200 * time.Millisecond, Rate: 10000}, ev.emit)

@@ -1,6 +1,6 @@
 // Package scanner turns a set of targets into a stream of live hosts.
 //
-// It sends echo requests through an icmpsock.Conn, paced by a token bucket,
+// It sends echo requests through an probe.Conn, paced by a token bucket,
 // with thousands of probes in flight, and reports each host the moment its
 // first answer lands. It knows nothing about user interfaces: the CLI and
 // the app are both thin clients of Scan. What may be scanned (the target

@@ -61,7 +61,7 @@ import (
 	"net/netip"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/neigh"
 	"netscanner/scanner/targets"
 )
@@ -149,7 +149,7 @@ type silentFinder struct {
 // CAP_NET_ADMIN, has the kernel check again the entries that targets
 // already have. It returns nil when the scan covers no link of this
 // machine (then off counts every target) or the config turns it off.
-func newSilentFinder(ctx context.Context, method icmpsock.Method, t *targets.Set, cfg Config, env *silentEnv) (f *silentFinder, off int) {
+func newSilentFinder(ctx context.Context, method probe.Method, t *targets.Set, cfg Config, env *silentEnv) (f *silentFinder, off int) {
 	if cfg.IgnoreNeighbours || env == nil || env.interfaces == nil {
 		return nil, 0
 	}
@@ -163,7 +163,7 @@ func newSilentFinder(ctx context.Context, method icmpsock.Method, t *targets.Set
 	}
 	f = &silentFinder{self: map[netip.Addr]bool{}, retries: cfg.Retries, retryInterval: cfg.RetryInterval,
 		lookAfter: min(cfg.RetryInterval, cfg.Timeout)}
-	if method == icmpsock.Exec {
+	if method == probe.Exec {
 		// A ping process reports its answer some time after Send:
 		// look later, or every host would look silent at first.
 		f.startSlack = execSlack

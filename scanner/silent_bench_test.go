@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -54,7 +54,7 @@ func BenchmarkSilentLAN(b *testing.B) {
 				var found int
 				var latest time.Duration // the last host the neighbour table found, from the scan's start
 				lan.Scanner.Do(func() {
-					conn, err := icmpsock.OpenRaw(icmpsock.Options{})
+					conn, err := probe.OpenRaw(probe.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}

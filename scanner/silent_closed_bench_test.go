@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner/neigh"
 )
 
@@ -41,7 +41,7 @@ func BenchmarkSilentTableClosed(b *testing.B) {
 			cfg.Enrich, cfg.silent = &Enrich{Ports: DefaultPorts(), InNet: inNet}, env
 			var found int
 			lan.Scanner.Do(func() {
-				conn, err := icmpsock.OpenRaw(icmpsock.Options{})
+				conn, err := probe.OpenRaw(probe.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

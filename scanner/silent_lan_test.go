@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -71,14 +71,14 @@ func TestSilentLAN(t *testing.T) {
 	bin := silentHelperBinary(t)
 	for _, tc := range []struct {
 		user        testnet.User
-		method      icmpsock.Method
+		method      probe.Method
 		pingSockets bool
 		targets     []string
 	}{
-		{testnet.Root, icmpsock.Raw, false, silentTargets},
-		{testnet.Nobody, icmpsock.Dgram, true, silentTargets},
-		{testnet.Nobody, icmpsock.Exec, false, narrowTargets},
-		{testnet.Confined, icmpsock.TCP, false, narrowTargets},
+		{testnet.Root, probe.Raw, false, silentTargets},
+		{testnet.Nobody, probe.Dgram, true, silentTargets},
+		{testnet.Nobody, probe.Exec, false, narrowTargets},
+		{testnet.Confined, probe.TCP, false, narrowTargets},
 	} {
 		t.Run(fmt.Sprintf("%s-%s", tc.user, tc.method), func(t *testing.T) {
 			flushAll(lan)
@@ -143,8 +143,8 @@ func TestSilentRescan(t *testing.T) {
 	bin := silentHelperBinary(t)
 	flushAll(lan)
 
-	hosts, sum := runSilentHelper(t, lan.Scanner, testnet.Nobody, bin, icmpsock.Dgram)
-	checkSilent(t, lan, hosts, sum, icmpsock.Dgram, "win", "iot", "cam")
+	hosts, sum := runSilentHelper(t, lan.Scanner, testnet.Nobody, bin, probe.Dgram)
+	checkSilent(t, lan, hosts, sum, probe.Dgram, "win", "iot", "cam")
 
 	// The camera leaves; the scanner's table still says REACHABLE.
 	cam := lan.Host("cam")
@@ -152,7 +152,7 @@ func TestSilentRescan(t *testing.T) {
 	if n := lan.Scanner.Run("ip", "neigh", "show", cam.Addr4.String()); !strings.Contains(n, cam.HW.String()) {
 		t.Fatalf("the first scan left no entry for the camera: %q", n)
 	}
-	hosts, sum = runSilentHelper(t, lan.Scanner, testnet.Nobody, bin, icmpsock.Dgram)
+	hosts, sum = runSilentHelper(t, lan.Scanner, testnet.Nobody, bin, probe.Dgram)
 	if h, ok := hosts[cam.Addr4.String()]; ok {
 		t.Errorf("nobody's rescan reports the unplugged camera: %+v", h)
 	}
@@ -173,7 +173,7 @@ func TestSilentRescan(t *testing.T) {
 
 	// As root, the old entries are checked at once: the ARP-only device
 	// that is still there is found, the one gone is not.
-	hosts, sum = runSilentHelper(t, lan.Scanner, testnet.Root, bin, icmpsock.Raw)
+	hosts, sum = runSilentHelper(t, lan.Scanner, testnet.Root, bin, probe.Raw)
 	if h, ok := hosts[cam.Addr4.String()]; ok {
 		t.Errorf("root's rescan reports the unplugged camera: %+v", h)
 	}
@@ -198,7 +198,7 @@ func flushAll(lan *testnet.Bridged) {
 // checkSilent checks a scan of the whole LAN: every device present is
 // found with its MAC and maker, by the evidence it gives with method;
 // nothing else is.
-func checkSilent(t *testing.T, lan *testnet.Bridged, hosts map[string]silentHost, sum silentSummary, method icmpsock.Method, silent ...string) {
+func checkSilent(t *testing.T, lan *testnet.Bridged, hosts map[string]silentHost, sum silentSummary, method probe.Method, silent ...string) {
 	t.Helper()
 	makers := map[string]string{"win": "Microsoft Corporation", "iot": "Espressif Inc.", "cam": "Espressif Inc.", "pi": "Raspberry Pi Foundation"}
 	for _, lh := range lan.Hosts {
@@ -216,11 +216,11 @@ func checkSilent(t *testing.T, lan *testnet.Bridged, hosts map[string]silentHost
 			}
 			want := []string{"echo-reply"}
 			switch {
-			case lh.Label == "win" && method == icmpsock.TCP:
+			case lh.Label == "win" && method == probe.TCP:
 				// The tcp method's own connects: whichever of 8080's
 				// accept and another port's reset came first.
 				want = []string{"tcp-open", "tcp-rst"}
-			case lh.Label == "pi" && method == icmpsock.TCP:
+			case lh.Label == "pi" && method == probe.TCP:
 				want = []string{"tcp-rst"}
 			case slices.Contains(silent, lh.Label):
 				want = []string{"neighbour"}
@@ -239,7 +239,7 @@ func checkSilent(t *testing.T, lan *testnet.Bridged, hosts map[string]silentHost
 	checkNoAbsent(t, lan, hosts)
 	wantSilent := 0
 	for _, lh := range lan.Hosts {
-		if slices.Contains(silent, lh.Label) && !(method == icmpsock.TCP && lh.Label == "win") {
+		if slices.Contains(silent, lh.Label) && !(method == probe.TCP && lh.Label == "win") {
 			for _, a := range []netip.Addr{lh.Addr4, lh.Addr6} {
 				if a.IsValid() {
 					wantSilent++
@@ -276,7 +276,7 @@ func checkNoAbsent(t *testing.T, lan *testnet.Bridged, hosts map[string]silentHo
 // runSilentHelper runs TestSilentHelper in bin as u in ns, scanning
 // targets (silentTargets if none) with method, and returns the hosts it reported by
 // address and its summary.
-func runSilentHelper(t *testing.T, ns *testnet.NS, u testnet.User, bin string, method icmpsock.Method, targets ...string) (map[string]silentHost, silentSummary) {
+func runSilentHelper(t *testing.T, ns *testnet.NS, u testnet.User, bin string, method probe.Method, targets ...string) (map[string]silentHost, silentSummary) {
 	t.Helper()
 	if len(targets) == 0 {
 		targets = silentTargets
@@ -324,7 +324,7 @@ func TestSilentHelper(t *testing.T) {
 	if method == "" {
 		t.Skip("run by TestSilentLAN and TestSilentRescan")
 	}
-	conn, _, err := icmpsock.Open(t.Context(), icmpsock.Options{Method: icmpsock.Method(method)})
+	conn, _, err := probe.Open(t.Context(), probe.Options{Method: probe.Method(method)})
 	if err != nil {
 		t.Fatal(err)
 	}

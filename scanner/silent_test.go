@@ -13,8 +13,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner/neigh"
 )
 
@@ -158,7 +158,7 @@ func TestSilentFake(t *testing.T) {
 	}
 	h := found[ip("198.18.50.7")]
 	if h.Reason != ReasonNeighbour || h.MAC.String() != "b8:27:eb:00:00:07" || h.MACSource != MACFromNeighbours ||
-		h.Vendor != "Raspberry Pi Foundation" || h.Method != icmpsock.Raw {
+		h.Vendor != "Raspberry Pi Foundation" || h.Method != probe.Raw {
 		t.Errorf(".7: %+v", h)
 	}
 	// The kernel's second solicitation goes out retrans after the
@@ -231,9 +231,9 @@ func TestSilentTableClosed(t *testing.T) {
 	e := &Enrich{Ports: DefaultPorts(), InNet: inNet}
 	cfg := DefaultConfig()
 	cfg.Enrich, cfg.silent = e, env
-	var conn icmpsock.Conn
+	var conn probe.Conn
 	var err error
-	lan.Scanner.Do(func() { conn, err = icmpsock.OpenRaw(icmpsock.Options{}) })
+	lan.Scanner.Do(func() { conn, err = probe.OpenRaw(probe.Options{}) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,9 @@
 # maker's MAC address; its kernel answers pings, and a small Python
 # listener accepts TCP connects on its ports. Names come from reverse DNS:
 # `ip netns exec` puts /etc/netns/<scanner>/hosts over /etc/hosts, and Go's
-# resolver answers PTR queries from it. The scanner's ping_group_range is
+# resolver answers PTR queries from it. The printer, the NAS, the iPhone,
+# the Chromecast and the Sonos also run a real avahi-daemon publishing
+# their DNS-SD services, so the app shows what each of them is. The scanner's ping_group_range is
 # open, so the app, run as nobody, pings through ICMP datagram sockets as
 # it does on a phone.
 #
@@ -30,7 +32,8 @@
 # (internal/historygen/historyfill): a week of scans of these devices, at
 # home at their hours, and two that have left, so the list shows those
 # away, greyed (NETSCANNER_AWAY), and the timeline shots scroll the
-# details to the device's history (NETSCANNER_HISTORY). The PNGs replace
+# details to the device's history (NETSCANNER_HISTORY): Anna's iPhone,
+# and in the dark one the iPad that left. The PNGs replace
 # docs/screenshots/ only when all were taken. Environment:
 #   OUT       output folder (default: docs/screenshots)
 #   PINGS     seconds of live ping graph after the scan (default 6)
@@ -245,6 +248,48 @@ for spec in "${HOSTS[@]}"; do
 done
 ip -n "$SCAN" route add default via "$LAN.1"
 
+# Some devices say what they are over DNS-SD, as at home: a real
+# avahi-daemon in their namespace (no D-Bus, its own /run and services
+# folder in a private mount namespace) publishes their services.
+# avahi OCTET HOSTNAME SERVICE-XML...: one daemon for the host at OCTET.
+avahi() {
+  local octet="$1" hostname="$2" ns="" dir="$work/avahi-$1" k=0
+  shift 2
+  for spec in "${HOSTS[@]}"; do
+    read -r _ _ o _ <<<"$spec"
+    k=$((k + 1))
+    [ "$o" = "$octet" ] && ns="$tag-h$k"
+  done
+  [ -n "$ns" ] || die "no host at $LAN.$octet for avahi"
+  mkdir -p "$dir/services"
+  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=yes\nallow-interfaces=eth0\nenable-dbus=no\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n[reflector]\nenable-reflector=no\n' \
+    "$hostname" >"$dir/avahi-daemon.conf"
+  local i=0
+  for xml in "$@"; do
+    i=$((i + 1))
+    printf '<?xml version="1.0" standalone="no"?>\n<!DOCTYPE service-group SYSTEM "avahi-service.dtd">\n<service-group>%s</service-group>\n' \
+      "$xml" >"$dir/services/s$i.service"
+  done
+  # In a subshell, so that its end with the namespace goes unannounced.
+  (ip netns exec "$ns" unshare --mount --propagation private sh -c '
+    mount -t tmpfs -o mode=0755,size=1m tmpfs /run && mkdir /run/avahi-daemon &&
+    mount --bind "$1/services" /etc/avahi/services &&
+    exec avahi-daemon -f "$1/avahi-daemon.conf" --no-chroot --no-rlimits --no-proc-title' sh "$dir" \
+    >"$dir/log" 2>&1 &) # ended with its namespace, by cleanup
+  avahis+=("$dir/log")
+}
+avahis=()
+avahi 10 brother-printer \
+  '<name>Brother HL-L2350DW series</name><service><type>_ipp._tcp</type><port>631</port><txt-record>ty=Brother HL-L2350DW series</txt-record><txt-record>product=(Brother HL-L2350DW series)</txt-record><txt-record>usb_MFG=Brother</txt-record><txt-record>usb_MDL=HL-L2350DW series</txt-record></service>'
+avahi 12 diskstation \
+  '<name>DiskStation</name><service><type>_http._tcp</type><port>80</port><txt-record>vendor=Synology</txt-record><txt-record>model=DS920+</txt-record></service>'
+avahi 40 annas-iphone \
+  '<name>Anna&apos;s iPhone</name><service><type>_companion-link._tcp</type><port>62078</port><txt-record>rpMd=iPhone14,2</txt-record></service>'
+avahi 60 Chromecast-Ultra-4b1b7f2a \
+  '<name>Chromecast-Ultra-4b1b7f2ab9a0ec2d</name><service><type>_googlecast._tcp</type><port>8009</port><txt-record>md=Chromecast Ultra</txt-record><txt-record>fn=Living Room TV</txt-record></service>'
+avahi 85 sonos-kitchen \
+  '<name>RINCON_542A1B9147E801400@Kitchen</name><service><type>_sonos._tcp</type><port>1400</port></service>'
+
 # Every host answers, and every listener listens, before the first shot.
 for spec in "${HOSTS[@]}"; do
   read -r name _ octet _ <<<"$spec"
@@ -260,6 +305,13 @@ for _ in $(seq 1 40); do
   sleep 0.25
 done
 [ "$ready" -ge ${#listeners[@]} ] || die "port listeners did not start: $(cat "$work"/listen-*.log)"
+for log in "${avahis[@]}"; do
+  for _ in $(seq 1 40); do
+    grep -q 'Server startup complete' "$log" 2>/dev/null && break
+    sleep 0.25
+  done
+  grep -q 'Server startup complete' "$log" || die "avahi-daemon did not start: $(tail -c 400 "$log")"
+done
 # IPv6 link-local addresses answer only once duplicate address detection
 # has passed (about a second after the link comes up): the app looks for
 # those neighbours too, and every shot should find the same LAN.
@@ -301,7 +353,7 @@ SHOTS=(
   "mobile-light $work/netscanner-mobile light - 540 1000 1280x1024x24"
   "mobile-dark $work/netscanner-mobile dark $LAN.12 540 1000 1280x1024x24"
   "timeline-light $work/netscanner light $LAN.40 1280 800 1280x800x24 1"
-  "timeline-dark $work/netscanner dark $LAN.40 1280 800 1280x800x24 1"
+  "timeline-dark $work/netscanner dark $LAN.44 1280 800 1280x800x24 1"
   "timeline-mobile $work/netscanner-mobile light $LAN.40 540 1000 1280x1024x24 1"
 )
 if [ -n "${ONLY:-}" ]; then

@@ -1,6 +1,6 @@
 // Package backend is what the app asks of the network, without a widget
 // in sight: the Backend interface, the SystemBackend that really scans
-// (packages scanner and icmpsock), the DemoBackend that replays an export,
+// (packages scanner and probe), the DemoBackend that replays an export,
 // and the checks the target field runs as the user types. Its tests need
 // no window.
 package backend
@@ -14,16 +14,16 @@ import (
 	"sync"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/settings"
 	"netscanner/internal/wol"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
 
 // Backend is everything the app needs from the network. The app itself
 // knows nothing about sockets: the real Backend is built on packages
-// scanner, icmpsock and wol; tests and the demo mode bring their own.
+// scanner, probe and wol; tests and the demo mode bring their own.
 //
 // Every method may block and is called off the UI goroutine.
 type Backend interface {
@@ -32,14 +32,14 @@ type Backend interface {
 	Networks() ([]scanner.Network, error)
 	// Method says which ping method a scan would use with method (Auto or
 	// forced), which others work, and how to enable those that do not.
-	Method(ctx context.Context, method icmpsock.Method) *icmpsock.Report
+	Method(ctx context.Context, method probe.Method) *probe.Report
 	// Scan sweeps targets, reporting through emit as scanner.Scan does,
 	// and returns its summary.
 	Scan(ctx context.Context, targets *targets.Set, s settings.Settings, emit func(scanner.Event)) (scanner.Summary, error)
 	// Ping sends one echo request to addr by method and returns the round
-	// trip time, or an error such as icmpsock.ErrTimeout when ctx ends
+	// trip time, or an error such as probe.ErrTimeout when ctx ends
 	// first.
-	Ping(ctx context.Context, method icmpsock.Method, addr netip.Addr) (time.Duration, error)
+	Ping(ctx context.Context, method probe.Method, addr netip.Addr) (time.Duration, error)
 	// WakeOnLAN sends a magic packet for mac to dst (a broadcast address
 	// and port).
 	WakeOnLAN(ctx context.Context, mac net.HardwareAddr, dst netip.AddrPort) error
@@ -50,12 +50,12 @@ type Backend interface {
 // Close releases them.
 type SystemBackend struct {
 	mu      sync.Mutex
-	pingers map[icmpsock.Method]*icmpsock.Pinger
+	pingers map[probe.Method]*probe.Pinger
 }
 
 // NewSystemBackend returns a Backend on this machine's network.
 func NewSystemBackend() *SystemBackend {
-	return &SystemBackend{pingers: map[icmpsock.Method]*icmpsock.Pinger{}}
+	return &SystemBackend{pingers: map[probe.Method]*probe.Pinger{}}
 }
 
 // Networks lists this machine's IPv4 networks.
@@ -64,15 +64,15 @@ func (b *SystemBackend) Networks() ([]scanner.Network, error) {
 }
 
 // Method opens every method once and reports each verdict.
-func (b *SystemBackend) Method(ctx context.Context, method icmpsock.Method) *icmpsock.Report {
-	return icmpsock.Diagnose(ctx, icmpsock.Options{Method: method})
+func (b *SystemBackend) Method(ctx context.Context, method probe.Method) *probe.Report {
+	return probe.Diagnose(ctx, probe.Options{Method: method})
 }
 
 // Scan opens a Conn by the settings' method and runs scanner.Scan on it,
 // with the scanner's enrichment (names, MACs, makers, ports, this machine
 // and the gateway) as the settings ask.
 func (b *SystemBackend) Scan(ctx context.Context, targets *targets.Set, s settings.Settings, emit func(scanner.Event)) (scanner.Summary, error) {
-	conn, _, err := icmpsock.Open(ctx, icmpsock.Options{Method: s.Method, Timeout: s.Timeout})
+	conn, _, err := probe.Open(ctx, probe.Options{Method: s.Method, Timeout: s.Timeout})
 	if err != nil {
 		return scanner.Summary{}, err
 	}
@@ -81,7 +81,7 @@ func (b *SystemBackend) Scan(ctx context.Context, targets *targets.Set, s settin
 }
 
 // Ping sends one echo request through a Pinger kept open for method.
-func (b *SystemBackend) Ping(ctx context.Context, method icmpsock.Method, addr netip.Addr) (time.Duration, error) {
+func (b *SystemBackend) Ping(ctx context.Context, method probe.Method, addr netip.Addr) (time.Duration, error) {
 	p, err := b.pinger(ctx, method)
 	if err != nil {
 		return 0, err
@@ -97,7 +97,7 @@ func (b *SystemBackend) Ping(ctx context.Context, method icmpsock.Method, addr n
 	return r.RTT, nil
 }
 
-func (b *SystemBackend) pinger(ctx context.Context, method icmpsock.Method) (*icmpsock.Pinger, error) {
+func (b *SystemBackend) pinger(ctx context.Context, method probe.Method) (*probe.Pinger, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pingers == nil {
@@ -106,16 +106,16 @@ func (b *SystemBackend) pinger(ctx context.Context, method icmpsock.Method) (*ic
 	if p, ok := b.pingers[method]; ok {
 		return p, nil
 	}
-	conn, _, err := icmpsock.Open(ctx, icmpsock.Options{Method: method})
+	conn, _, err := probe.Open(ctx, probe.Options{Method: method})
 	if err != nil {
 		return nil, fmt.Errorf("opening a ping socket: %w", err)
 	}
-	p := icmpsock.NewPinger(conn)
+	p := probe.NewPinger(conn)
 	b.pingers[method] = p
 	return p, nil
 }
 
-func (b *SystemBackend) drop(method icmpsock.Method, p *icmpsock.Pinger) {
+func (b *SystemBackend) drop(method probe.Method, p *probe.Pinger) {
 	b.mu.Lock()
 	if b.pingers[method] == p {
 		delete(b.pingers, method)

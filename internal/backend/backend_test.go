@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/settings"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -40,14 +40,14 @@ func TestSystemBackendLoopback(t *testing.T) {
 	if want := "127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6"; strings.Join(found, " ") != want || sum.Alive != 6 {
 		t.Errorf("found %v (%d alive), want %s", found, sum.Alive, want)
 	}
-	rtt, err := b.Ping(t.Context(), icmpsock.Auto, netip.MustParseAddr("127.0.0.1"))
+	rtt, err := b.Ping(t.Context(), probe.Auto, netip.MustParseAddr("127.0.0.1"))
 	if err != nil || rtt <= 0 || rtt > time.Second {
 		t.Errorf("ping 127.0.0.1: %v, %v", rtt, err)
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
-	if _, err := b.Ping(t.Context(), icmpsock.Auto, netip.MustParseAddr("127.0.0.1")); err == nil {
+	if _, err := b.Ping(t.Context(), probe.Auto, netip.MustParseAddr("127.0.0.1")); err == nil {
 		t.Error("a closed backend still pings")
 	}
 }

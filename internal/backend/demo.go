@@ -13,10 +13,10 @@ import (
 	"os"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/devices"
 	"netscanner/internal/settings"
 	"netscanner/internal/wol"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -80,16 +80,16 @@ func (b *DemoBackend) Networks() ([]scanner.Network, error) {
 }
 
 // Method reports a machine where unprivileged ICMP sockets work.
-func (b *DemoBackend) Method(_ context.Context, method icmpsock.Method) *icmpsock.Report {
-	f := icmpsock.Facts{UID: 1000, EUID: 1000, EGID: 1000, PingGroupRange: [2]int64{0, 2147483647},
+func (b *DemoBackend) Method(_ context.Context, method probe.Method) *probe.Report {
+	f := probe.Facts{UID: 1000, EUID: 1000, EGID: 1000, PingGroupRange: [2]int64{0, 2147483647},
 		CapNetRawBounding: true, PingPath: "/usr/bin/ping", PingCapRaw: true}
-	r := &icmpsock.Report{Chosen: icmpsock.Dgram, Facts: f, Forced: method != icmpsock.Auto && method != ""}
-	for _, m := range icmpsock.Methods() {
-		var openErr error = icmpsock.ErrNotTried
-		if m == icmpsock.Dgram {
+	r := &probe.Report{Chosen: probe.Dgram, Facts: f, Forced: method != probe.Auto && method != ""}
+	for _, m := range probe.Methods() {
+		var openErr error = probe.ErrNotTried
+		if m == probe.Dgram {
 			openErr = nil
 		}
-		r.Methods = append(r.Methods, icmpsock.Explain(f, m, openErr))
+		r.Methods = append(r.Methods, probe.Explain(f, m, openErr))
 	}
 	return r
 }
@@ -99,7 +99,7 @@ func (b *DemoBackend) Method(_ context.Context, method icmpsock.Method) *icmpsoc
 // enrichment would.
 func (b *DemoBackend) Scan(ctx context.Context, targets *targets.Set, _ settings.Settings, emit func(scanner.Event)) (scanner.Summary, error) {
 	start := time.Now()
-	sum := scanner.Summary{Total: targets.Len(), Method: icmpsock.Dgram}
+	sum := scanner.Summary{Total: targets.Len(), Method: probe.Dgram}
 	byAddr := make(map[netip.Addr]scanner.Host, len(b.hosts))
 	for _, h := range b.hosts {
 		byAddr[h.Addr] = h
@@ -116,7 +116,7 @@ func (b *DemoBackend) Scan(ctx context.Context, targets *targets.Set, _ settings
 		if h, ok := byAddr[a]; ok {
 			found = append(found, h)
 			emit(scanner.Event{Kind: scanner.HostFound, Host: scanner.Host{
-				Addr: h.Addr, RTT: h.RTT, TTL: h.TTL, Method: icmpsock.Dgram, Reason: scanner.ReasonEchoReply,
+				Addr: h.Addr, RTT: h.RTT, TTL: h.TTL, Method: probe.Dgram, Reason: scanner.ReasonEchoReply,
 				Self: h.Self, Gateway: h.Gateway,
 			}})
 		}
@@ -138,7 +138,7 @@ func (b *DemoBackend) Scan(ctx context.Context, targets *targets.Set, _ settings
 
 // Ping answers for the sample's hosts after about their recorded round
 // trip, and times out for any other address.
-func (b *DemoBackend) Ping(ctx context.Context, _ icmpsock.Method, addr netip.Addr) (time.Duration, error) {
+func (b *DemoBackend) Ping(ctx context.Context, _ probe.Method, addr netip.Addr) (time.Duration, error) {
 	for _, h := range b.hosts {
 		if h.Addr != addr {
 			continue
@@ -149,13 +149,13 @@ func (b *DemoBackend) Ping(ctx context.Context, _ icmpsock.Method, addr netip.Ad
 		}
 		select {
 		case <-ctx.Done():
-			return 0, icmpsock.ErrTimeout
+			return 0, probe.ErrTimeout
 		case <-time.After(rtt):
 			return rtt, nil
 		}
 	}
 	<-ctx.Done()
-	return 0, icmpsock.ErrTimeout
+	return 0, probe.ErrTimeout
 }
 
 // WakeOnLAN builds the packet and sends nothing.

@@ -20,7 +20,7 @@ import (
 	"io"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // Exit codes, as documented in the README.
@@ -43,9 +43,9 @@ type Env struct {
 	// GUI opens the app for a command line without a command; nil in the
 	// headless build, where such a command line prints the usage.
 	GUI func(ctx context.Context, stderr io.Writer) int
-	// Open opens the probe transport; nil means icmpsock.Open. Tests pass
+	// Open opens the probe transport; nil means probe.Open. Tests pass
 	// one that proves nothing is sent.
-	Open func(context.Context, icmpsock.Options) (icmpsock.Conn, *icmpsock.Report, error)
+	Open func(context.Context, probe.Options) (probe.Conn, *probe.Report, error)
 	// InNet, when set, runs the scan enrichment's socket openings and
 	// kernel-table reads in the network the command belongs in (see
 	// scanner.Enrich.InNet); nil leaves them in the process's network.
@@ -126,10 +126,10 @@ func (e Env) usage(w io.Writer) {
 	fmt.Fprint(w, "\nRun 'netscanner COMMAND -h' for a command's flags.\n")
 }
 
-// open is e.Open, or icmpsock.Open.
-func (e Env) open(ctx context.Context, opt icmpsock.Options) (icmpsock.Conn, *icmpsock.Report, error) {
+// open is e.Open, or probe.Open.
+func (e Env) open(ctx context.Context, opt probe.Options) (probe.Conn, *probe.Report, error) {
 	if e.Open != nil {
 		return e.Open(ctx, opt)
 	}
-	return icmpsock.Open(ctx, opt)
+	return probe.Open(ctx, opt)
 }

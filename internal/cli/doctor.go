@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // runDoctorCmd is `netscanner doctor`: which ping methods work here,
@@ -25,7 +25,7 @@ func runDoctorCmd(ctx context.Context, _ Env, args []string, stdout, stderr io.W
 		return exitUsage
 	}
 
-	r := icmpsock.Diagnose(ctx, icmpsock.Options{})
+	r := probe.Diagnose(ctx, probe.Options{})
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "netscanner doctor: %v\n", ctx.Err())
 		return exitFail
@@ -55,7 +55,7 @@ func runDoctorCmd(ctx context.Context, _ Env, args []string, stdout, stderr io.W
 }
 
 // describeFacts renders what the verdicts were based on.
-func describeFacts(f icmpsock.Facts) string {
+func describeFacts(f probe.Facts) string {
 	var b strings.Builder
 	b.WriteString("based on:\n")
 	groups := make([]string, len(f.Groups))
@@ -130,7 +130,7 @@ type doctorFactsJSON struct {
 	PingCapNetRaw     bool      `json:"ping_cap_net_raw"`
 }
 
-func newDoctorJSON(r *icmpsock.Report) doctorJSON {
+func newDoctorJSON(r *probe.Report) doctorJSON {
 	f := r.Facts
 	d := doctorJSON{
 		Chosen: string(r.Chosen),

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 )
 
 // cmdFlags is the flag set of one subcommand, parsed the way every
@@ -16,10 +16,10 @@ import (
 // before anything else.
 type cmdFlags struct {
 	*flag.FlagSet
-	synopsis string           // after "Usage: netscanner ", e.g. "ping [flags] HOST..."
-	about    string           // what the command does, for -h
-	method   string           // --method as typed
-	methodTo *icmpsock.Method // where parse stores --method; nil without one
+	synopsis string        // after "Usage: netscanner ", e.g. "ping [flags] HOST..."
+	about    string        // what the command does, for -h
+	method   string        // --method as typed
+	methodTo *probe.Method // where parse stores --method; nil without one
 }
 
 // newCmdFlags returns an empty flag set for the subcommand name.
@@ -33,7 +33,7 @@ func newCmdFlags(name, synopsis, about string) *cmdFlags {
 }
 
 // methodVar defines --method; parse checks it and stores it in m.
-func (f *cmdFlags) methodVar(m *icmpsock.Method) {
+func (f *cmdFlags) methodVar(m *probe.Method) {
 	f.methodTo = m
 	f.StringVar(&f.method, "method", "auto", "how to ping: auto, dgram, raw, exec or tcp")
 }
@@ -50,7 +50,7 @@ func (f *cmdFlags) parse(args []string, stderr io.Writer) error {
 	}
 	if f.methodTo != nil {
 		// ParseMethod takes "" for Auto; on the command line it is a slip.
-		m, err := icmpsock.ParseMethod(f.method)
+		m, err := probe.ParseMethod(f.method)
 		if err != nil || f.method == "" {
 			return usagef("--method: unknown method %q (want auto, dgram, raw, exec or tcp)", f.method)
 		}

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -31,7 +31,7 @@ const (
 
 // pingConfig is a validated `netscanner ping` command line.
 type pingConfig struct {
-	method   icmpsock.Method
+	method   probe.Method
 	count    int
 	timeout  time.Duration
 	interval time.Duration
@@ -142,7 +142,7 @@ type pingLine struct {
 	Error  *string  `json:"error"` // null for a reply
 }
 
-func newPingLine(dst netip.Addr, seq int, r icmpsock.Reply, method icmpsock.Method, err error) pingLine {
+func newPingLine(dst netip.Addr, seq int, r probe.Reply, method probe.Method, err error) pingLine {
 	l := pingLine{IP: dst.String(), Seq: seq, Method: string(method)}
 	if err == nil {
 		err = r.Err
@@ -169,14 +169,14 @@ func newPingLine(dst netip.Addr, seq int, r icmpsock.Reply, method icmpsock.Meth
 func describePingError(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, icmpsock.ErrTimeout):
+	case errors.Is(err, probe.ErrTimeout):
 		return "timeout"
-	case errors.Is(err, icmpsock.ErrUnreachable) || errors.Is(err, syscall.EHOSTUNREACH) ||
+	case errors.Is(err, probe.ErrUnreachable) || errors.Is(err, syscall.EHOSTUNREACH) ||
 		errors.Is(err, syscall.ENETUNREACH):
 		if !strings.Contains(strings.ToLower(msg), "unreachable") {
 			return "unreachable: " + msg
 		}
-	case errors.Is(err, icmpsock.ErrTimeExceeded):
+	case errors.Is(err, probe.ErrTimeExceeded):
 		if !strings.Contains(strings.ToLower(msg), "time exceeded") {
 			return "time exceeded: " + msg
 		}
@@ -226,14 +226,14 @@ func runPingCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 
-	conn, report, err := e.open(ctx, icmpsock.Options{Method: cfg.method, Timeout: cfg.timeout})
+	conn, report, err := e.open(ctx, probe.Options{Method: cfg.method, Timeout: cfg.timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "netscanner ping: %v\n", err)
 		return exitFail
 	}
 	announceMethod(stderr, report)
 
-	p := icmpsock.NewPinger(conn)
+	p := probe.NewPinger(conn)
 	defer p.Close()
 
 	var (
@@ -269,13 +269,13 @@ func runPingCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wri
 
 // announceMethod says on stderr which method is in use and, when Auto had
 // to fall below dgram, how to enable the unprivileged one.
-func announceMethod(stderr io.Writer, r *icmpsock.Report) {
+func announceMethod(stderr io.Writer, r *probe.Report) {
 	st, _ := r.Status(r.Chosen)
 	fmt.Fprintf(stderr, "netscanner ping: method %s (%s)\n", r.Chosen, st.Reason)
-	if r.Forced || r.Chosen == icmpsock.Dgram {
+	if r.Forced || r.Chosen == probe.Dgram {
 		return
 	}
-	if dg, ok := r.Status(icmpsock.Dgram); ok && !dg.OK {
+	if dg, ok := r.Status(probe.Dgram); ok && !dg.OK {
 		hint := "hint: " + dg.Reason
 		if dg.Fix != "" {
 			hint += "; enable with: " + dg.Fix
@@ -286,7 +286,7 @@ func announceMethod(stderr io.Writer, r *icmpsock.Report) {
 
 // pingHost sends cfg.count requests to dst, one every cfg.interval, and
 // emits a line for each. It reports whether any reply came back.
-func pingHost(ctx context.Context, p *icmpsock.Pinger, dst netip.Addr, cfg pingConfig, emit func(pingLine)) bool {
+func pingHost(ctx context.Context, p *probe.Pinger, dst netip.Addr, cfg pingConfig, emit func(pingLine)) bool {
 	answered := false
 	next := time.Now()
 	for seq := 1; seq <= cfg.count; seq++ {

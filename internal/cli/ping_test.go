@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner/targets"
 )
 
@@ -154,8 +154,8 @@ func TestPingLoopback(t *testing.T) {
 // TestPingForcedMethodFails checks that a forced method this process
 // cannot use is a runtime failure (exit 1) that explains itself.
 func TestPingForcedMethodFails(t *testing.T) {
-	r := icmpsock.Diagnose(context.Background(), icmpsock.Options{})
-	var m icmpsock.Method
+	r := probe.Diagnose(context.Background(), probe.Options{})
+	var m probe.Method
 	for _, st := range r.Methods {
 		if !st.OK {
 			m = st.Method
@@ -180,7 +180,7 @@ func TestDoctor(t *testing.T) {
 	if code := Run(context.Background(), []string{"doctor"}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
-	for _, m := range icmpsock.Methods() {
+	for _, m := range probe.Methods() {
 		if !strings.Contains(out.String(), "  "+string(m)+" ") {
 			t.Errorf("doctor output lacks %s:\n%s", m, out.String())
 		}
@@ -199,7 +199,7 @@ func TestDoctor(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
 		t.Fatalf("doctor --json: %v\n%s", err, out.String())
 	}
-	if d.Chosen == "" || len(d.Methods) != len(icmpsock.Methods()) {
+	if d.Chosen == "" || len(d.Methods) != len(probe.Methods()) {
 		t.Errorf("doctor --json = %+v", d)
 	}
 	for _, m := range d.Methods {
@@ -211,28 +211,28 @@ func TestDoctor(t *testing.T) {
 
 func TestPingLine(t *testing.T) {
 	dst := netip.MustParseAddr("198.18.1.1")
-	reply := icmpsock.Reply{Addr: dst, RTT: 52 * time.Microsecond, TTL: 64, Method: icmpsock.Raw}
-	if got, want := newPingLine(dst, 1, reply, icmpsock.Raw, nil).text(), "198.18.1.1  seq=1  rtt=0.052 ms  ttl=64  method=raw"; got != want {
+	reply := probe.Reply{Addr: dst, RTT: 52 * time.Microsecond, TTL: 64, Method: probe.Raw}
+	if got, want := newPingLine(dst, 1, reply, probe.Raw, nil).text(), "198.18.1.1  seq=1  rtt=0.052 ms  ttl=64  method=raw"; got != want {
 		t.Errorf("reply line = %q, want %q", got, want)
 	}
-	tcp := icmpsock.Reply{Addr: dst, RTT: 12500 * time.Microsecond, Method: icmpsock.TCP}
-	if got, want := newPingLine(dst, 2, tcp, icmpsock.TCP, nil).text(), "198.18.1.1  seq=2  rtt=12.5 ms  method=tcp"; got != want {
+	tcp := probe.Reply{Addr: dst, RTT: 12500 * time.Microsecond, Method: probe.TCP}
+	if got, want := newPingLine(dst, 2, tcp, probe.TCP, nil).text(), "198.18.1.1  seq=2  rtt=12.5 ms  method=tcp"; got != want {
 		t.Errorf("tcp line = %q, want %q", got, want)
 	}
 
-	unreach := &icmpsock.ICMPError{From: netip.MustParseAddr("198.18.0.2"), Type: 3, Code: 1, Text: "host unreachable"}
+	unreach := &probe.ICMPError{From: netip.MustParseAddr("198.18.0.2"), Type: 3, Code: 1, Text: "host unreachable"}
 	tests := []struct {
 		err  error
 		want string
 	}{
-		{icmpsock.ErrTimeout, "timeout"},
+		{probe.ErrTimeout, "timeout"},
 		{unreach, "host unreachable (from 198.18.0.2)"},
-		{&icmpsock.SendError{Addr: dst, Err: syscall.EHOSTUNREACH}, "unreachable: send to 198.18.1.1: no route to host"},
-		{&icmpsock.ICMPError{From: dst, Type: 11, Text: "ttl expired"}, "time exceeded: ttl expired (from 198.18.1.1)"},
+		{&probe.SendError{Addr: dst, Err: syscall.EHOSTUNREACH}, "unreachable: send to 198.18.1.1: no route to host"},
+		{&probe.ICMPError{From: dst, Type: 11, Text: "ttl expired"}, "time exceeded: ttl expired (from 198.18.1.1)"},
 		{errors.New("socket closed"), "socket closed"},
 	}
 	for _, tt := range tests {
-		l := newPingLine(dst, 3, icmpsock.Reply{Addr: dst, Err: tt.err}, icmpsock.Raw, nil)
+		l := newPingLine(dst, 3, probe.Reply{Addr: dst, Err: tt.err}, probe.Raw, nil)
 		if l.Error == nil || *l.Error != tt.want || l.RTTms != nil || l.TTL != nil {
 			t.Errorf("%v: line %+v, want error %q and no rtt or ttl", tt.err, l, tt.want)
 		}
@@ -241,7 +241,7 @@ func TestPingLine(t *testing.T) {
 		}
 	}
 	// A send failure reported by Ping itself.
-	l := newPingLine(dst, 4, icmpsock.Reply{}, icmpsock.Dgram, errors.New("pinger closed"))
+	l := newPingLine(dst, 4, probe.Reply{}, probe.Dgram, errors.New("pinger closed"))
 	b, _ := json.Marshal(l)
 	if want := `{"ip":"198.18.1.1","seq":4,"rtt_ms":null,"ttl":null,"method":"dgram","error":"pinger closed"}`; string(b) != want {
 		t.Errorf("JSON = %s\nwant %s", b, want)

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strconv"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -23,7 +23,7 @@ const (
 
 // scanConfig is a validated `netscanner scan` command line.
 type scanConfig struct {
-	method  icmpsock.Method
+	method  probe.Method
 	engine  scanner.Config
 	format  string   // formatTable, formatJSON or formatCSV
 	targets []string // as typed; parsed later
@@ -138,7 +138,7 @@ func runScanCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "%snote: %s\n", scanPrefix, n)
 	}
 
-	conn, report, err := e.open(ctx, icmpsock.Options{Method: cfg.method, Timeout: cfg.engine.Timeout})
+	conn, report, err := e.open(ctx, probe.Options{Method: cfg.method, Timeout: cfg.engine.Timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s%v\n", scanPrefix, err)
 		return exitFail
@@ -236,21 +236,21 @@ func commandTargets(ctx context.Context, cmd string, cfg scanConfig, stderr io.W
 
 // announceScanMethod says on stderr which method is in use and, when Auto
 // had to fall below dgram, how to enable the unprivileged one.
-func announceScanMethod(stderr io.Writer, r *icmpsock.Report) {
+func announceScanMethod(stderr io.Writer, r *probe.Report) {
 	announceMethodAs(stderr, scanPrefix, r)
 }
 
 // announceMethodAs is announceScanMethod with lines starting with prefix.
-func announceMethodAs(stderr io.Writer, prefix string, r *icmpsock.Report) {
+func announceMethodAs(stderr io.Writer, prefix string, r *probe.Report) {
 	if r == nil {
 		return
 	}
 	st, _ := r.Status(r.Chosen)
 	fmt.Fprintf(stderr, "%smethod %s (%s)\n", prefix, r.Chosen, st.Reason)
-	if r.Forced || r.Chosen == icmpsock.Dgram {
+	if r.Forced || r.Chosen == probe.Dgram {
 		return
 	}
-	if dg, ok := r.Status(icmpsock.Dgram); ok && !dg.OK && dg.Fix != "" {
+	if dg, ok := r.Status(probe.Dgram); ok && !dg.OK && dg.Fix != "" {
 		fmt.Fprintf(stderr, "%shint: %s; enable with: %s\n", prefix, dg.Reason, dg.Fix)
 	}
 }

@@ -10,15 +10,15 @@ import (
 	"strings"
 	"testing"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/devices"
 	"netscanner/internal/testnet"
+	"netscanner/probe"
 )
 
 // noOpen is an Env.Open that fails the test: bad input must be refused
 // before any Conn exists, so before any packet.
-func noOpen(t *testing.T) func(context.Context, icmpsock.Options) (icmpsock.Conn, *icmpsock.Report, error) {
-	return func(context.Context, icmpsock.Options) (icmpsock.Conn, *icmpsock.Report, error) {
+func noOpen(t *testing.T) func(context.Context, probe.Options) (probe.Conn, *probe.Report, error) {
+	return func(context.Context, probe.Options) (probe.Conn, *probe.Report, error) {
 		t.Error("a Conn was opened for bad input")
 		return nil, nil, context.Canceled
 	}

@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/integrations/metrics"
 	"netscanner/internal/integrations/mqtt"
 	"netscanner/internal/integrations/webhook"
 	"netscanner/internal/store"
 	"netscanner/internal/watch"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -138,7 +138,7 @@ func runWatchCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wr
 	// The method is chosen once, here, and said; each scan then opens a
 	// connection of that method and closes it, so that the watcher holds
 	// no socket between scans.
-	conn, report, err := e.open(ctx, icmpsock.Options{Method: cfg.scan.method, Timeout: cfg.scan.engine.Timeout})
+	conn, report, err := e.open(ctx, probe.Options{Method: cfg.scan.method, Timeout: cfg.scan.engine.Timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s%v\n", watchPrefix, err)
 		return exitFail
@@ -146,8 +146,8 @@ func runWatchCmd(ctx context.Context, e Env, args []string, stdout, stderr io.Wr
 	method := conn.Method()
 	conn.Close()
 	announceMethodAs(stderr, watchPrefix, report)
-	open := func(ctx context.Context) (icmpsock.Conn, error) {
-		c, _, err := e.open(ctx, icmpsock.Options{Method: method, Timeout: cfg.scan.engine.Timeout})
+	open := func(ctx context.Context) (probe.Conn, error) {
+		c, _, err := e.open(ctx, probe.Options{Method: method, Timeout: cfg.scan.engine.Timeout})
 		return c, err
 	}
 

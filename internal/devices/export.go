@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -187,7 +187,7 @@ func ReadHosts(r io.Reader) ([]scanner.Host, error) {
 			Addr:     a,
 			RTT:      time.Duration(max(0, min(e.RTTms, 1e6)) * float64(time.Millisecond)),
 			TTL:      max(0, min(e.TTL, 255)),
-			Method:   icmpsock.Method(cleanText(e.Method, 16)),
+			Method:   probe.Method(cleanText(e.Method, 16)),
 			Reason:   scanner.Reason(cleanText(e.Reason, 32)),
 			Hostname: cleanText(e.Name, maxTextBytes),
 			Vendor:   cleanText(e.Maker, maxTextBytes),

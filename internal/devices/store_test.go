@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 
 	"netscanner/internal/settings"
@@ -53,7 +53,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	s.Record([]*scanner.Host{host("198.18.0.1", "aa:bb:cc:dd:ee:01"), host("198.18.0.7", "")}, t0)
 	s.SetLabel(host("198.18.0.7", ""), "  printer\x07 upstairs ", t0)
 	set := settings.DefaultSettings()
-	set.Timeout, set.Retries, set.Rate, set.Ports, set.Method, set.Lookups = 2*time.Second, 3, 250, []uint16{22, 80}, icmpsock.TCP, false
+	set.Timeout, set.Retries, set.Rate, set.Ports, set.Method, set.Lookups = 2*time.Second, 3, 250, []uint16{22, 80}, probe.TCP, false
 	s.SetSettings(set)
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestParseStoreRepairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := settings.DefaultSettings()
-	if set.Timeout != def.Timeout || set.Retries != targets.MaxRetries || set.Rate != def.Rate || set.Method != icmpsock.Auto || !set.Lookups {
+	if set.Timeout != def.Timeout || set.Retries != targets.MaxRetries || set.Rate != def.Rate || set.Method != probe.Auto || !set.Lookups {
 		t.Errorf("settings not repaired: %+v", set)
 	}
 	if !reflect.DeepEqual(set.Ports, []uint16{22, 65535}) {

@@ -51,9 +51,9 @@ func Since(start time.Time) func(time.Time) bool {
 
 // Fill records a scan every `every` from `from` up to (not including) to
 // into st (opened with store.ModeRecord), each finding the devices that
-// are here then; every scan covers every device. Round trips vary by up to
-// half again their RTT, seeded by seed so the same call writes the same
-// history. It returns the number of scans written.
+// are here then; every scan covers every device. Round trips vary within
+// a quarter of their RTT either way, seeded by seed so that the same call
+// writes the same history. It returns the number of scans written.
 func Fill(ctx context.Context, st *store.Store, devs []Device, from, to time.Time, every time.Duration, seed uint64) (int, error) {
 	if every <= 0 || !to.After(from) {
 		return 0, fmt.Errorf("historygen: want a positive interval and from before to, got %v over %v..%v", every, from, to)

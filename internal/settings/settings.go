@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
@@ -25,12 +25,12 @@ import (
 // Settings are the scan options a user can change. They persist in the
 // store between runs.
 type Settings struct {
-	Timeout time.Duration   // wait for a host's answer after its last request
-	Retries int             // more requests for a silent host
-	Rate    float64         // requests per second, whole scan
-	Ports   []uint16        // TCP ports looked for on live hosts
-	Method  icmpsock.Method // Auto, or a method to force
-	Lookups bool            // look up host names
+	Timeout time.Duration // wait for a host's answer after its last request
+	Retries int           // more requests for a silent host
+	Rate    float64       // requests per second, whole scan
+	Ports   []uint16      // TCP ports looked for on live hosts
+	Method  probe.Method  // Auto, or a method to force
+	Lookups bool          // look up host names
 	// LinkLocal finds the IPv6 link-local neighbours (ff02::1); off,
 	// nothing is sent to them (scanner.Traffic.NoLinkLocal).
 	LinkLocal bool
@@ -51,7 +51,7 @@ func DefaultSettings() Settings {
 		Retries:   c.Retries,
 		Rate:      c.Rate,
 		Ports:     scanner.DefaultPorts(),
-		Method:    icmpsock.Auto,
+		Method:    probe.Auto,
 		Lookups:   true,
 		LinkLocal: true,
 		Identify:  true,
@@ -89,7 +89,7 @@ func (s Settings) Check() error {
 	if len(s.Ports) > targets.MaxPorts || slices.Contains(s.Ports, 0) {
 		return errors.New("ports: more than " + strconv.Itoa(targets.MaxPorts) + " ports, or port 0")
 	}
-	if _, err := icmpsock.ParseMethod(string(s.Method)); err != nil {
+	if _, err := probe.ParseMethod(string(s.Method)); err != nil {
 		return err
 	}
 	return targets.CheckWatchInterval(s.WatchInterval)
@@ -113,10 +113,10 @@ func (s Settings) Clamp() Settings {
 	if len(s.Ports) > targets.MaxPorts {
 		s.Ports = s.Ports[:targets.MaxPorts]
 	}
-	if m, err := icmpsock.ParseMethod(string(s.Method)); err == nil {
+	if m, err := probe.ParseMethod(string(s.Method)); err == nil {
 		s.Method = m
 	} else {
-		s.Method = icmpsock.Auto
+		s.Method = probe.Auto
 	}
 	if s.WatchInterval == 0 {
 		s.WatchInterval = d.WatchInterval
@@ -192,7 +192,7 @@ func FromFile(f File) Settings {
 		Retries: f.Retries,
 		Rate:    f.Rate,
 		Ports:   f.Ports,
-		Method:  icmpsock.Method(f.Method),
+		Method:  probe.Method(f.Method),
 		Lookups: f.Lookups == nil || *f.Lookups,
 		// Absent (files written before the switch): on, the default.
 		LinkLocal: f.LinkLocal == nil || *f.LinkLocal,

@@ -42,7 +42,7 @@ const (
 	// WrongSeq is the right reply with a sequence number never sent.
 	WrongSeq
 	// WrongPayload is the right reply with the first payload byte (where
-	// icmpsock keeps its tag) flipped.
+	// probe keeps its tag) flipped.
 	WrongPayload
 	// Spoofed is the right reply, coming from an address that was never
 	// probed (HostileConfig.SpoofFrom).

@@ -44,7 +44,7 @@ type ImpostorStats struct {
 // the wrong destination. Every packet it sends is one a real request
 // caused, with that request's identifier, sequence number and payload, so
 // only a check that binds an answer to its request's destination (the
-// payload tag of icmpsock) can tell the lie. It speaks IPv4 and IPv6 and
+// payload tag of probe) can tell the lie. It speaks IPv4 and IPv6 and
 // takes over echo handling in its namespace, as Responder does.
 type Impostor struct {
 	cfg    ImpostorConfig

@@ -4,13 +4,13 @@ import (
 	"context"
 	"net/netip"
 
-	"netscanner/icmpsock"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/targets"
 )
 
 // Opener opens the probe connection for one scan.
-type Opener func(ctx context.Context) (icmpsock.Conn, error)
+type Opener func(ctx context.Context) (probe.Conn, error)
 
 // Scanner returns a ScanFunc that opens a connection with open, sweeps
 // set through it with scanner.Scan and cfg, collects each host as

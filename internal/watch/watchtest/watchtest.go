@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"netscanner/icmpsock"
 	"netscanner/internal/store"
 	"netscanner/internal/testnet"
 	"netscanner/internal/watch"
+	"netscanner/probe"
 	"netscanner/scanner"
 	"netscanner/scanner/names"
 	"netscanner/scanner/targets"
@@ -33,10 +33,10 @@ func Scan(t testing.TB, ns *testnet.NS, spec ...string) watch.ScanFunc {
 		t.Fatalf("watchtest: targets %v: %v", spec, err)
 	}
 	// Each scan's socket opens inside ns, on whichever thread runs it.
-	open := func(context.Context) (icmpsock.Conn, error) {
-		var conn icmpsock.Conn
+	open := func(context.Context) (probe.Conn, error) {
+		var conn probe.Conn
 		var err error
-		if nerr := testnet.Do(ns.Name, func() { conn, err = icmpsock.OpenRaw(icmpsock.Options{}) }); nerr != nil {
+		if nerr := testnet.Do(ns.Name, func() { conn, err = probe.OpenRaw(probe.Options{}) }); nerr != nil {
 			return nil, nerr
 		}
 		return conn, err

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package icmpsock
-
-// fdConcurrency returns want: only Unix systems limit descriptors this way.
-func fdConcurrency(want, perProbe int) int { return want }
