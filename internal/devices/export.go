@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"netscanner/internal/store"
 	"strconv"
 	"strings"
 	"time"
@@ -187,10 +188,10 @@ func ReadHosts(r io.Reader) ([]scanner.Host, error) {
 			Addr:     a,
 			RTT:      time.Duration(max(0, min(e.RTTms, 1e6)) * float64(time.Millisecond)),
 			TTL:      max(0, min(e.TTL, 255)),
-			Method:   probe.Method(cleanText(e.Method, 16)),
-			Reason:   scanner.Reason(cleanText(e.Reason, 32)),
-			Hostname: cleanText(e.Name, maxTextBytes),
-			Vendor:   cleanText(e.Maker, maxTextBytes),
+			Method:   probe.Method(store.CleanText(e.Method, 16)),
+			Reason:   scanner.Reason(store.CleanText(e.Reason, 32)),
+			Hostname: store.CleanText(e.Name, maxTextBytes),
+			Vendor:   store.CleanText(e.Maker, maxTextBytes),
 			Self:     e.Self,
 			Gateway:  e.Gateway,
 		}
@@ -199,7 +200,7 @@ func ReadHosts(r io.Reader) ([]scanner.Host, error) {
 		}
 		for _, p := range e.Ports {
 			if p.Port != 0 && len(h.Ports) < targets.MaxPorts {
-				h.Ports = append(h.Ports, scanner.Port{Number: p.Port, Service: cleanText(p.Service, 32)})
+				h.Ports = append(h.Ports, scanner.Port{Number: p.Port, Service: store.CleanText(p.Service, 32)})
 			}
 		}
 		out = append(out, h)

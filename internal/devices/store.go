@@ -9,13 +9,12 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
+	"netscanner/internal/store"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"netscanner/internal/settings"
 	"netscanner/scanner"
@@ -74,7 +73,6 @@ func UsableMAC(mac net.HardwareAddr) bool {
 const (
 	maxStoreBytes = 16 << 20
 	maxDevices    = 20000
-	maxLabelRunes = 64
 	maxTextBytes  = 255
 	storeVersion  = 1
 )
@@ -189,8 +187,8 @@ func ParseStore(data []byte) (map[string]*Device, settings.Settings, error) {
 // so that a key never disagrees with the data it names.
 func (r deviceRecord) device() (*Device, bool) {
 	d := &Device{
-		Name:      cleanText(r.Name, maxTextBytes),
-		Vendor:    cleanText(r.Vendor, maxTextBytes),
+		Name:      store.CleanText(r.Name, maxTextBytes),
+		Vendor:    store.CleanText(r.Vendor, maxTextBytes),
 		Label:     CleanLabel(r.Label),
 		FirstSeen: r.FirstSeen,
 		LastSeen:  r.LastSeen,
@@ -214,36 +212,9 @@ func (r deviceRecord) device() (*Device, bool) {
 	return d, true
 }
 
-// CleanLabel makes a user's label safe to store and show: valid UTF-8, no
-// control characters, no surrounding space, at most 64 characters.
-func CleanLabel(s string) string {
-	s = cleanText(s, 4*maxLabelRunes)
-	if utf8.RuneCountInString(s) > maxLabelRunes {
-		s = string([]rune(s)[:maxLabelRunes])
-	}
-	return s
-}
-
-// cleanText makes s valid UTF-8 without control characters, trims it, and
-// cuts it to at most n bytes on a character boundary.
-func cleanText(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
+// CleanLabel makes a user's label safe to store and show; the rule is
+// the history store's, which keeps the labels.
+func CleanLabel(s string) string { return store.CleanLabel(s) }
 
 // Marshal returns the store as the file Save writes.
 func (s *Store) Marshal() ([]byte, error) {
@@ -414,10 +385,10 @@ func (s *Store) remember(h *scanner.Host, now time.Time) *Device {
 		d.MAC = strings.ToLower(h.MAC.String())
 	}
 	if h.Hostname != "" {
-		d.Name = cleanText(h.Hostname, maxTextBytes)
+		d.Name = store.CleanText(h.Hostname, maxTextBytes)
 	}
 	if h.Vendor != "" {
-		d.Vendor = cleanText(h.Vendor, maxTextBytes)
+		d.Vendor = store.CleanText(h.Vendor, maxTextBytes)
 	}
 	return d
 }

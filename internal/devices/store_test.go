@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"netscanner/internal/store"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,7 +146,7 @@ func TestParseStoreRepairs(t *testing.T) {
 		t.Fatalf("devices %v", devs)
 	}
 	d := devs["mac:aa:bb:cc:dd:ee:01"]
-	if d == nil || d.Addr != "198.18.0.1" || len([]rune(d.Label)) != maxLabelRunes || d.LastSeen.Before(d.FirstSeen) {
+	if d == nil || d.Addr != "198.18.0.1" || len([]rune(d.Label)) != store.MaxLabel || d.LastSeen.Before(d.FirstSeen) {
 		t.Errorf("device not repaired: %+v", d)
 	}
 	if d := devs["ip:198.18.0.2"]; d == nil || d.Name != "badname[31m" {

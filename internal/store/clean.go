@@ -15,22 +15,25 @@ const (
 	maxText     = 255 // bytes of one name or field
 	maxNames    = 32  // names per device
 	maxServices = 64  // services per device
-	maxLabel    = 64  // characters of a label
 )
+
+// MaxLabel is the most characters a user's label keeps.
+const MaxLabel = 64
 
 // CleanLabel makes a user's label safe to store and show: valid UTF-8, no
 // control characters, no surrounding space, at most 64 characters.
 func CleanLabel(s string) string {
-	s = cleanText(s, 4*maxLabel)
-	if utf8.RuneCountInString(s) > maxLabel {
-		s = string([]rune(s)[:maxLabel])
+	s = CleanText(s, 4*MaxLabel)
+	if utf8.RuneCountInString(s) > MaxLabel {
+		s = string([]rune(s)[:MaxLabel])
 	}
 	return s
 }
 
-// cleanText makes s valid UTF-8 without control characters, trims it, and
-// cuts it to at most n bytes on a character boundary.
-func cleanText(s string, n int) string {
+// CleanText makes s valid UTF-8 without control characters, trims it, and
+// cuts it to at most n bytes on a character boundary: the rule for any
+// text from the network or a file before it is kept or shown.
+func CleanText(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -57,7 +60,7 @@ func cleanList(in []string, n int) []string {
 		if len(out) == n {
 			break
 		}
-		if s = cleanText(s, maxText); s != "" && !slices.Contains(out, s) {
+		if s = CleanText(s, maxText); s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

@@ -109,7 +109,7 @@ WHERE id = ?`, label, ms(first), ms(last), id)
 	err = tx.QueryRowContext(ctx, `
 INSERT INTO devices (key, mac, label, first_seen, last_seen, addr, hostname, vendor)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		key, mac, label, ms(first), ms(last), addr, cleanText(d.Name, maxText), cleanText(d.Vendor, maxText)).Scan(&id)
+		key, mac, label, ms(first), ms(last), addr, CleanText(d.Name, maxText), CleanText(d.Vendor, maxText)).Scan(&id)
 	if err != nil {
 		return false, false, err
 	}

@@ -112,7 +112,7 @@ func group(obs []Observation) []*sighting {
 // observation's values win, the others fill what is empty.
 func (id *identity) merge(o *Observation, primary bool) {
 	set := func(dst *string, v string) {
-		if v = cleanText(v, maxText); v != "" && (primary || *dst == "") {
+		if v = CleanText(v, maxText); v != "" && (primary || *dst == "") {
 			*dst = v
 		}
 	}
@@ -174,7 +174,7 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, scan Scan, sightings []*
 	var res ScanResult
 	err := tx.QueryRowContext(ctx,
 		`INSERT INTO scans (started, finished, targets, method, total, alive, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		at, ms(scan.Finished), cleanText(scan.Targets, 4*maxText), cleanText(scan.Method, maxText), scan.Total, len(sightings), scan.Cancelled,
+		at, ms(scan.Finished), CleanText(scan.Targets, 4*maxText), CleanText(scan.Method, maxText), scan.Total, len(sightings), scan.Cancelled,
 	).Scan(&res.ScanID)
 	if err != nil {
 		return res, err

@@ -51,7 +51,7 @@ func FuzzRecordAndFind(f *testing.F) {
 				t.Fatal(err)
 			}
 			got, err := s.Device(ctx, d.ID)
-			if err != nil || !clean(got.Label) || utf8.RuneCountInString(got.Label) > maxLabel {
+			if err != nil || !clean(got.Label) || utf8.RuneCountInString(got.Label) > MaxLabel {
 				t.Fatalf("label %q, %v", got.Label, err)
 			}
 		}

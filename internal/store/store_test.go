@@ -352,7 +352,7 @@ func TestCleanStoredText(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ = s.Device(context.Background(), d.ID)
-	if d.Label != strings.Repeat("é", maxLabel) {
+	if d.Label != strings.Repeat("é", MaxLabel) {
 		t.Errorf("label stored as %q", d.Label)
 	}
 }
