@@ -9,7 +9,7 @@
 //	                   function and -h text, and one row in commands()
 //	a new scan flag    parseScanArgs in scan.go (checked there, limits from
 //	                   package targets), and the -h test in scan_test.go
-//	a new column       scanHostJSON and newScanHostJSON in scan_output.go
+//	a new column       watch.HostJSON and NewHostJSON (internal/watch/json.go)
 //	                   for --format json; scanOutput.host for the table;
 //	                   package devices' export for --format csv
 package cli

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"netscanner/internal/watch"
 	"os"
 	"strconv"
 	"strings"
@@ -91,7 +92,7 @@ func (o *scanOutput) host(h scanner.Host) {
 		return
 	}
 	if o.json != nil {
-		_ = o.json.Encode(newScanHostJSON(h))
+		_ = o.json.Encode(watch.NewHostJSON(h, true))
 		return
 	}
 	if !o.header {
@@ -228,66 +229,6 @@ func (o *scanOutput) close() error {
 		return devices.WriteCSV(o.stdout, o.csv.Hosts())
 	}
 	return nil
-}
-
-// scanHostJSON is the --json shape of a live host: the same fields the
-// app knows, empty where enrichment has not filled them in.
-type scanHostJSON struct {
-	IP        string            `json:"ip"`
-	Alive     bool              `json:"alive"`
-	RTTms     float64           `json:"rtt_ms"`
-	TTL       *int              `json:"ttl"` // null when unknown
-	Method    string            `json:"method"`
-	Reason    scanner.Reason    `json:"reason"`
-	Reasons   []scanner.Reason  `json:"reasons"` // every sign of life, reason first
-	Hostname  string            `json:"hostname"`
-	Names     []string          `json:"names"` // [] when none known
-	MAC       string            `json:"mac"`
-	MACSource scanner.MACSource `json:"mac_source"` // neighbour, netbios, interface; "" without a MAC
-	Vendor    string            `json:"vendor"`
-	Ports     []scanPortJSON    `json:"ports"` // [] when none known
-	Self      bool              `json:"self"`
-	Gateway   bool              `json:"gateway"`
-	Note      string            `json:"note"`
-	// What the host is (package identify): kind is one of
-	// identify.Kinds' names; confidence is 0 when kind is unknown.
-	Kind         string              `json:"kind"`
-	Model        string              `json:"model"`
-	FriendlyName string              `json:"friendly_name"`
-	Services     []identify.Service  `json:"services"` // [] when none known
-	Evidence     []identify.Evidence `json:"evidence"` // [] when none
-	Confidence   float64             `json:"confidence"`
-}
-
-type scanPortJSON struct {
-	Port    uint16 `json:"port"`
-	Service string `json:"service"`
-}
-
-func newScanHostJSON(h scanner.Host) scanHostJSON {
-	j := scanHostJSON{
-		IP: h.Addr.String(), Alive: true, RTTms: millis(h.RTT), Method: string(h.Method),
-		Reason: h.Reason, Reasons: append([]scanner.Reason{}, h.Reasons...), Hostname: h.Hostname,
-		Names: append([]string{}, h.Names...), MACSource: h.MACSource, Vendor: h.Vendor,
-		Ports: []scanPortJSON{}, Self: h.Self, Gateway: h.Gateway, Note: h.Note,
-		Kind: h.Identity.Kind.String(), Model: h.Identity.Model, FriendlyName: h.Identity.FriendlyName,
-		Services: append([]identify.Service{}, h.Identity.Services...), Evidence: append([]identify.Evidence{}, h.Identity.Evidence...),
-		Confidence: h.Identity.Confidence,
-	}
-	if len(j.Reasons) == 0 && h.Reason != "" {
-		j.Reasons = []scanner.Reason{h.Reason}
-	}
-	if h.TTL > 0 {
-		ttl := h.TTL
-		j.TTL = &ttl
-	}
-	if h.MAC != nil {
-		j.MAC = h.MAC.String()
-	}
-	for _, p := range h.Ports {
-		j.Ports = append(j.Ports, scanPortJSON{Port: p.Number, Service: p.Service})
-	}
-	return j
 }
 
 // millis is d in milliseconds, to the microsecond.

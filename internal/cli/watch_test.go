@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +26,6 @@ import (
 	"netscanner/internal/testnet"
 	"netscanner/internal/watch"
 	"netscanner/internal/watch/watchtest"
-	"netscanner/scanner"
-	"netscanner/scanner/identify"
 )
 
 // TestWatchBadUsage: every bad flag, URL, address, interval and --db is
@@ -125,38 +122,6 @@ func TestWatchLocked(t *testing.T) {
 		!strings.Contains(errb.String(), "only one watcher may write to a history database") {
 		t.Errorf("second watcher: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
-}
-
-// TestWatchHostJSON: the host of a watch event is shaped as scan --json
-// prints it.
-func TestWatchHostJSON(t *testing.T) {
-	mac, _ := net.ParseMAC("b8:27:eb:00:00:0a")
-	h := scanner.Host{Addr: netip.MustParseAddr("198.18.0.10"), RTT: 1234 * time.Microsecond, TTL: 64, Method: "raw",
-		Reason: scanner.ReasonEchoReply, Reasons: []scanner.Reason{scanner.ReasonEchoReply, scanner.ReasonMDNS},
-		Hostname: "pi.local", Names: []string{"pi.local"}, MAC: mac, MACSource: scanner.MACFromNeighbours, Vendor: "Raspberry Pi Foundation",
-		Ports: []scanner.Port{{Number: 22, Service: "ssh"}}, Note: "n",
-		Identity: identify.Identity{Kind: identify.KindUnknown, Model: "Pi 4"}}
-	a, _ := json.Marshal(newScanHostJSON(h))
-	b, _ := json.Marshal(watch.NewHostJSON(h, true))
-	var ma, mb map[string]any
-	_ = json.Unmarshal(a, &ma)
-	_ = json.Unmarshal(b, &mb)
-	for k, v := range ma {
-		if w, ok := mb[k]; !ok || !jsonEqual(v, w) {
-			t.Errorf("scan's %q is %v, watch's %v", k, v, w)
-		}
-	}
-	for k := range mb {
-		if _, ok := ma[k]; !ok {
-			t.Errorf("watch's host has %q, scan's does not", k)
-		}
-	}
-}
-
-func jsonEqual(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return bytes.Equal(x, y)
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.

@@ -20,10 +20,10 @@ type EventJSON struct {
 	Note    string       `json:"note,omitempty"`
 }
 
-// HostJSON is a host as `netscanner scan --json` prints it (a test in
-// internal/cli keeps the two alike); alive is false for a device that
-// did not answer the scan (a left event's), whose host is what the store
-// kept.
+// HostJSON is a host as `netscanner scan --json` prints it, and as the
+// host of a watch event: one shape for both. Alive is false for a device
+// that did not answer the scan (a left event's), whose host is what the
+// store kept.
 type HostJSON struct {
 	IP        string     `json:"ip"`
 	Alive     bool       `json:"alive"`
