@@ -25,6 +25,12 @@ type MosquittoSpec struct {
 	// and passwords may connect (a password file made with
 	// mosquitto_passwd).
 	Users map[string]string
+	// CertPEM and KeyPEM, if set, make the listener MQTT over TLS with
+	// this certificate and its private key (PEM, as SelfSignedCert makes
+	// them), so that a test can check a client's certificate
+	// verification against a real broker. Unset, the listener is plain
+	// MQTT.
+	CertPEM, KeyPEM []byte
 }
 
 // Mosquitto is a running mosquitto broker.
@@ -32,11 +38,15 @@ type Mosquitto struct {
 	*Daemon
 	Host string // its listener's address
 	Port string
+	// CAFile is the file holding the TLS listener's certificate, for
+	// clients to trust (SSL_CERT_FILE, mosquitto_sub --cafile); empty
+	// for a plain listener.
+	CAFile string
 }
 
 // StartMosquitto runs mosquitto in ns with its own configuration, no
-// persistence and one listener, and returns once it accepts
-// connections.
+// persistence and one listener, plain or TLS (spec.CertPEM), and returns
+// once it accepts TCP connections.
 func StartMosquitto(t testing.TB, ns *testnet.NS, spec MosquittoSpec) *Mosquitto {
 	t.Helper()
 	host, port, err := net.SplitHostPort(spec.Listen)
@@ -47,6 +57,17 @@ func StartMosquitto(t testing.TB, ns *testnet.NS, spec MosquittoSpec) *Mosquitto
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "per_listener_settings false\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\nconnection_messages true\n")
 	fmt.Fprintf(&conf, "listener %s %s\n", port, host)
+	var caFile string
+	if len(spec.CertPEM) > 0 || len(spec.KeyPEM) > 0 {
+		if len(spec.CertPEM) == 0 || len(spec.KeyPEM) == 0 {
+			t.Fatalf("daemons: mosquitto: CertPEM and KeyPEM go together")
+		}
+		// certfile and keyfile after the listener line are that
+		// listener's: it speaks TLS only, no plain MQTT beside it.
+		caFile = WriteFile(t, dirs.Config, "cert.pem", string(spec.CertPEM))
+		key := WriteFile(t, dirs.Config, "key.pem", string(spec.KeyPEM))
+		fmt.Fprintf(&conf, "certfile %s\nkeyfile %s\n", caFile, key)
+	}
 	if len(spec.Users) == 0 {
 		conf.WriteString("allow_anonymous true\n")
 	} else {
@@ -59,6 +80,10 @@ func StartMosquitto(t testing.TB, ns *testnet.NS, spec MosquittoSpec) *Mosquitto
 		fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\n", pw)
 	}
 	path := WriteFile(t, dirs.Config, "mosquitto.conf", conf.String())
+	// A TCP connect is readiness enough for TLS too: mosquitto loads
+	// the certificate and key while it opens its listeners, before its
+	// main loop accepts anyone (an early connect waits in the backlog),
+	// and exits when they will not load.
 	d := Start(t, Spec{
 		Name:  "mosquitto",
 		NS:    ns,
@@ -66,7 +91,7 @@ func StartMosquitto(t testing.TB, ns *testnet.NS, spec MosquittoSpec) *Mosquitto
 		Argv:  []string{"mosquitto", "-c", path},
 		Ready: PortOpen(spec.Listen),
 	})
-	return &Mosquitto{Daemon: d, Host: host, Port: port}
+	return &Mosquitto{Daemon: d, Host: host, Port: port, CAFile: caFile}
 }
 
 // MQTTMessage is one message a Subscriber received.
@@ -86,13 +111,19 @@ type Subscriber struct {
 
 // Subscribe runs `mosquitto_sub -v` in ns against the broker for topics
 // until the test ends, collecting every message. Extra arguments (such
-// as "-u", "name", "-P", "secret") are passed on. It returns once the
-// subscription is in place.
+// as "-u", "name", "-P", "secret") are passed on. Against a TLS
+// listener it trusts the listener's certificate (--cafile) and checks
+// that it names the host, so the certificate must name m.Host (or extra
+// hold "--insecure"). It returns once the subscription is in place.
 func (m *Mosquitto) Subscribe(t testing.TB, ns *testnet.NS, topics []string, extra ...string) *Subscriber {
 	t.Helper()
 	id := fmt.Sprintf("sub%d-%d", os.Getpid(), subSeq.Add(1))
 	// %r: retained flag; %t: topic; %p: payload (ours are one line).
 	args := []string{"mosquitto_sub", "-h", m.Host, "-p", m.Port, "-i", id, "-q", "1", "-F", `%r %t %p`}
+	if m.CAFile != "" {
+		// No --insecure: the certificate names the address.
+		args = append(args, "--cafile", m.CAFile)
+	}
 	for _, tp := range topics {
 		args = append(args, "-t", tp)
 	}
