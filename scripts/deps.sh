@@ -11,13 +11,15 @@ set -euo pipefail
 # the exec method meets on phones); tcpdump (counting what a scan sends); the
 # real daemons identification and watch are tested against, each started by its
 # test in a namespace of its own: avahi-daemon, minidlna, lighttpd,
-# openssh-server, prometheus, mosquitto (with mosquitto_sub).
+# openssh-server, prometheus, mosquitto (with mosquitto_sub); systemd (a real
+# user manager runs the shipped user unit).
 pkgs=(
   gcc pkg-config libgl1-mesa-dev xorg-dev
   iproute2 util-linux libcap2-bin iputils-ping busybox toybox procps
   xvfb xauth imagemagick ieee-data
   fping nmap zmap time tcpdump
   avahi-daemon minidlna lighttpd lighttpd-mod-openssl openssh-server prometheus mosquitto mosquitto-clients
+  systemd
 )
 
 missing=()
