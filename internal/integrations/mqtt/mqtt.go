@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -226,10 +227,11 @@ type Publisher struct {
 	work   chan func()
 	done   chan struct{}
 
-	mu      sync.Mutex
-	closed  bool
-	devices map[string]deviceState // by topic id
-	stats   Stats
+	mu       sync.Mutex
+	closed   bool
+	connects atomic.Int64           // connections made, the first included
+	devices  map[string]deviceState // by topic id
+	stats    Stats
 }
 
 // Stats counts what a Publisher did.
@@ -280,9 +282,15 @@ func Connect(ctx context.Context, cfg Config, opts Options) (*Publisher, error) 
 			opts.Logf("mqtt: lost connection to %s: %v; reconnecting", cfg.Broker, err)
 		}).
 		SetOnConnectHandler(func(paho.Client) {
-			// Retained state survives in the broker, unless it
-			// restarted without persistence: say it all again.
-			p.enqueue(p.republish)
+			// paho runs this on a goroutine of its own, perhaps after
+			// Connect has returned and events were queued: the first
+			// connection's "online" goes out from Connect instead, ahead
+			// of them. After a reconnection, say it all again: retained
+			// state survives in the broker, unless it restarted without
+			// persistence.
+			if p.connects.Add(1) > 1 {
+				p.enqueue(p.republish)
+			}
 		})
 	if opts.Dialer != nil {
 		dial := opts.Dialer
@@ -308,6 +316,7 @@ func Connect(ctx context.Context, cfg Config, opts Options) (*Publisher, error) 
 		p.shutdown()
 		return nil, fmt.Errorf("mqtt: cannot connect to %s: %w", cfg.Broker, err)
 	}
+	p.enqueue(p.republish)
 	return p, nil
 }
 
