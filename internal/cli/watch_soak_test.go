@@ -154,6 +154,13 @@ func TestWatchSoak(t *testing.T) {
 
 	// stdout: exactly the story the schedule tells.
 	evs := parseEvents(t, stdout.String())
+	// during reports whether a scan that started at t may have missed
+	// a's host: times are scan starts, so a scan under way at the cut
+	// (up to an interval before it) may miss it too, and every scan
+	// that starts before the host's return does.
+	during := func(a *absence, t time.Time) bool {
+		return !t.Before(a.from.Add(-interval)) && t.Before(a.to)
+	}
 	counts := map[string]int{}
 	for _, e := range evs {
 		counts[e.Event]++
@@ -171,11 +178,10 @@ func TestWatchSoak(t *testing.T) {
 		case "left", "back":
 			var hit *absence
 			for _, a := range absences {
-				// Event times are scan starts, and a scan under way at a
-				// cut or a return may be the first to see it. left:
-				// after the cut, before the host returns; back: around
-				// its return, within two scans.
-				if a.host == mac && (e.Event == "left" && !at.Before(a.from.Add(-interval)) && at.Before(a.to) ||
+				// left: during the absence; back: around its return,
+				// within two scans (a scan under way at the return may
+				// be the first to see it).
+				if a.host == mac && (e.Event == "left" && during(a, at) ||
 					e.Event == "back" && !at.Before(a.to.Add(-interval)) && at.Before(a.to.Add(2*interval+10*time.Second))) {
 					hit = a
 				}
@@ -316,9 +322,7 @@ func TestWatchSoak(t *testing.T) {
 			from, err1 := time.Parse(time.RFC3339, gone[i].Start)
 			to, err2 := time.Parse(time.RFC3339, gone[i].End)
 			w := windows[i]
-			// A scan under way at the unplugging may miss the host
-			// too: its start is up to an interval earlier.
-			if err1 != nil || err2 != nil || from.Before(w.from.Add(-interval)) || to.After(w.to) {
+			if err1 != nil || err2 != nil || !during(w, from) || !during(w, to) {
 				t.Errorf("history of %s: absent period %d is %s to %s, want inside %s to %s",
 					host, i+1, gone[i].Start, gone[i].End, w.from.Format(time.RFC3339), w.to.Format(time.RFC3339))
 			}
